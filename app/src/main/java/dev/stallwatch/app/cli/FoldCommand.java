@@ -1,0 +1,52 @@
+package dev.stallwatch.app.cli;
+
+import dev.stallwatch.ingest.perf.StackFolder;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "fold",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Folds 'perf script' output into folded stacks ('comm;root;...;leaf count' lines), exactly as FlameGraph's "
+            + "stackcollapse-perf.pl does with its default options, so the output pipes into flamegraph.pl, "
+            + "speedscope or Pyroscope. Gzip input is detected. Malformed lines are counted on stderr and skipped.",
+        ""})
+public final class FoldCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "FILE", arity = "0..1", defaultValue = "-",
+      description = "perf script output, plain or gzip; '-' or nothing for standard input.")
+  String input;
+
+  @Override
+  public Integer call() throws IOException {
+    Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+    StackFolder.Result result;
+    if (input.equals("-")) {
+      result = StackFolder.fold(System.in, out);
+    } else {
+      Path file = Path.of(input);
+      if (!Files.isRegularFile(file)) {
+        throw new UserError(file + ": " + (Files.exists(file) ? "not a regular file" : "no such file"));
+      }
+      try {
+        result = StackFolder.fold(file, out);
+      } catch (NoSuchFileException e) {
+        throw new UserError(file + ": no such file");
+      }
+    }
+    out.flush();
+    if (result.malformedLines() > 0) {
+      Progress.log("fold: skipped " + result.malformedLines() + " malformed line(s) of " + input);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,77 @@
+package dev.stallwatch.app.cli;
+
+import dev.stallwatch.app.embedded.LocalFlink;
+import dev.stallwatch.jobs.DeadlockDetectionJob;
+import dev.stallwatch.jobs.DetectorOptions;
+import dev.stallwatch.schemas.Topics;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "job",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Runs the deadlock detection job in this process (a Flink MiniCluster) against a real Kafka cluster, until "
+            + "interrupted. On a Flink cluster, submit the jobs jar with main class "
+            + "dev.stallwatch.jobs.DeadlockDetectionJob instead.",
+        ""})
+public final class JobCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", description = "Kafka bootstrap servers.")
+  String bootstrapServers;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client properties (SASL, TLS, ...) passed to the job's sources and sinks.")
+  Path kafkaConfig;
+
+  @Option(names = "--list-options", description = "List the detector options with their defaults and exit.")
+  boolean listOptions;
+
+  @Mixin
+  DetectorSettings detector;
+
+  @Override
+  public Integer call() throws Exception {
+    if (listOptions) {
+      System.out.print(DetectorOptions.describe());
+      return 0;
+    }
+    if (bootstrapServers == null) {
+      throw new UserError("--bootstrap-servers is required (or use 'stallwatch demo' for the embedded stack)");
+    }
+    DeadlockDetectionJob job = DeadlockDetectionJob.builder()
+        .bootstrapServers(bootstrapServers)
+        .topics(Topics.defaults())
+        .options(detector.options())
+        .rules(detector.rules())
+        .kafkaProperties(kafkaProperties())
+        .bounded(false)
+        .build();
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.createLocalEnvironment(LocalFlink.parallelism(), LocalFlink.configuration());
+    job.addTo(env);
+    Progress.log("running the detection job against " + bootstrapServers + "; Ctrl-C to stop");
+    env.execute("stallwatch-deadlock-detector");
+    return 0;
+  }
+
+  private Properties kafkaProperties() throws IOException {
+    Properties props = new Properties();
+    if (kafkaConfig != null) {
+      if (!Files.isRegularFile(kafkaConfig)) {
+        throw new UserError(kafkaConfig + ": no such file");
+      }
+      try (Reader reader = Files.newBufferedReader(kafkaConfig)) {
+        props.load(reader);
+      }
+    }
+    return props;
+  }
+}

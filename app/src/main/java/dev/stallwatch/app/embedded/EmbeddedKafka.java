@@ -1,0 +1,176 @@
+package dev.stallwatch.app.embedded;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka (KRaft, combined broker + controller) inside this JVM, on loopback.
+ * Used by {@code stallwatch demo}, {@code stallwatch replay} and the tests: no mocked clients.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+  private final Path dataDir;
+  private final boolean deleteOnClose;
+  private final int brokerPort;
+  private final KafkaRaftServer server;
+
+  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int brokerPort, KafkaRaftServer server) {
+    this.dataDir = dataDir;
+    this.deleteOnClose = deleteOnClose;
+    this.brokerPort = brokerPort;
+    this.server = server;
+  }
+
+  /** Starts a broker whose log lives in a fresh temporary directory, deleted on close. */
+  public static EmbeddedKafka start() {
+    try {
+      return start(Files.createTempDirectory("stallwatch-kafka-"), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Starts a broker on {@code dataDir}; formats it first when it holds no log yet. */
+  public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose) {
+    // KafkaRaftServer cannot report a port bound with :0, so pick two free ones up front.
+    int brokerPort = freePort();
+    int controllerPort = freePort();
+    int nodeId = 1;
+    Path logDir = dataDir.resolve("log");
+    Properties props = new Properties();
+    props.put("process.roles", "broker,controller");
+    props.put("node.id", String.valueOf(nodeId));
+    props.put("controller.quorum.voters", nodeId + "@127.0.0.1:" + controllerPort);
+    props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.put("controller.listener.names", "CONTROLLER");
+    props.put("inter.broker.listener.name", "PLAINTEXT");
+    props.put("log.dirs", logDir.toString());
+    // One node: every internal topic has a single replica.
+    props.put("offsets.topic.replication.factor", "1");
+    props.put("offsets.topic.num.partitions", "4");
+    props.put("transaction.state.log.replication.factor", "1");
+    props.put("transaction.state.log.min.isr", "1");
+    props.put("transaction.state.log.num.partitions", "4");
+    props.put("share.coordinator.state.topic.replication.factor", "1");
+    props.put("share.coordinator.state.topic.min.isr", "1");
+    props.put("group.initial.rebalance.delay.ms", "0");
+    props.put("num.partitions", "2");
+    props.put("auto.create.topics.enable", "false");
+    props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+    KafkaConfig config = KafkaConfig.fromProps(props, false);
+    try {
+      if (!Files.exists(logDir.resolve("meta.properties"))) {
+        Files.createDirectories(logDir);
+        new Formatter()
+            .setPrintStream(new PrintStream(PrintStream.nullOutputStream()))
+            .setClusterId(Uuid.randomUuid().toString())
+            .setNodeId(nodeId)
+            .setDirectories(List.of(logDir.toString()))
+            .setMetadataLogDirectory(logDir.toString())
+            .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+            .setReleaseVersion(MetadataVersion.latestProduction())
+            .setControllerListenerName("CONTROLLER")
+            .setHasDynamicQuorum(false)
+            .run();
+      }
+      KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+      server.startup();
+      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, brokerPort, server);
+      kafka.awaitReady();
+      LOG.info("Kafka broker ready at {} (data in {})", kafka.bootstrapServers(), dataDir);
+      return kafka;
+    } catch (Exception e) {
+      throw new IllegalStateException("could not start the embedded Kafka broker in " + dataDir + ": " + e, e);
+    }
+  }
+
+  public String bootstrapServers() {
+    return "127.0.0.1:" + brokerPort;
+  }
+
+  /** Creates the topics that do not exist yet. */
+  public void createTopics(Collection<String> topics, int partitions) {
+    try (Admin admin = admin()) {
+      List<NewTopic> newTopics = new ArrayList<>();
+      for (String topic : topics) {
+        newTopics.add(new NewTopic(topic, partitions, (short) 1));
+      }
+      for (var entry : admin.createTopics(newTopics).values().entrySet()) {
+        try {
+          entry.getValue().get();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("could not create topic " + entry.getKey() + ": " + e.getCause(), e);
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topics", e);
+    }
+  }
+
+  public Admin admin() {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+  }
+
+  private void awaitReady() throws InterruptedException, ExecutionException {
+    // describeCluster answers only once the broker has registered with the controller.
+    try (Admin admin = admin()) {
+      admin.describeCluster().nodes().get();
+    }
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    server.awaitShutdown();
+    if (deleteOnClose) {
+      deleteRecursively(dataDir);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warn("could not delete {}: {}", dir, e.toString());
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package dev.stallwatch.app.replay;
+
+import dev.stallwatch.ingest.perf.PerfSample;
+import dev.stallwatch.ingest.perf.PerfScriptReader;
+import dev.stallwatch.ingest.publish.EventPublisher;
+import dev.stallwatch.ingest.window.ContainerRef;
+import dev.stallwatch.ingest.window.ProfileWindowAssembler;
+import dev.stallwatch.schemas.v1.ProfileWindow;
+import dev.stallwatch.schemas.v1.TrafficEvent;
+import dev.stallwatch.schemas.v1.UpstreamWindow;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Publishes a bundle through the collector's own code path: perf text → {@link PerfSample} →
+ * container → {@link ProfileWindowAssembler} → {@link ProfileWindow} → Kafka; the CSV files
+ * become {@link UpstreamWindow}s and {@link TrafficEvent}s. One instance per bundle.
+ */
+public final class BundlePublisher {
+  /** What went in, for the log. */
+  public record Stats(long samples, long unattributedSamples, long malformedLines, long profileWindows,
+                      long upstreamWindows, long trafficEvents, long perfBytes) {}
+
+  private final long windowMillis;
+  private long samples;
+  private long unattributed;
+  private long malformed;
+  private long perfBytes;
+  private long lastDataMs = Long.MIN_VALUE;
+
+  public BundlePublisher(long windowMillis) {
+    this.windowMillis = windowMillis;
+  }
+
+  /** Folds the whole bundle into windows; the result does not depend on file order or splits. */
+  public List<ProfileWindow> profileWindows(ReplayBundle bundle) {
+    ProfileWindowAssembler assembler = new ProfileWindowAssembler(windowMillis, bundle.sampleFrequencyHz());
+    for (Map.Entry<String, List<Path>> host : bundle.perfFilesByHost().entrySet()) {
+      for (Path file : host.getValue()) {
+        readPerfFile(bundle, host.getKey(), file, assembler);
+      }
+    }
+    Map<String, ContainerRef> byId = bundle.containersById();
+    for (ReplayBundle.CpuRow row : bundle.cpu()) {
+      ContainerRef container = byId.getOrDefault(row.containerId(), new ContainerRef(row.containerId(), "", "", "", ""));
+      assembler.addCgroupCpu(container, row.windowStartMs(), Math.round(row.cpuSeconds() * 1e9));
+    }
+    List<ProfileWindow> windows = assembler.drainAll();
+    windows.forEach(w -> seen(w.getWindowEndMs()));
+    return windows;
+  }
+
+  public Stats publish(ReplayBundle bundle, EventPublisher publisher) {
+    List<ProfileWindow> windows = profileWindows(bundle);
+    Map<String, ContainerRef> byId = bundle.containersById();
+    windows.forEach(publisher::publish);
+    for (UpstreamWindow window : bundle.upstream()) {
+      ContainerRef container = byId.get(window.getContainerId());
+      publisher.publish(container == null ? window : window.toBuilder().setHost(container.host()).build());
+      seen(window.getWindowEndMs());
+    }
+    for (TrafficEvent event : bundle.traffic()) {
+      publisher.publish(event);
+      seen(event.getTimestampMs());
+    }
+    publisher.flush();
+    return new Stats(samples, unattributed, malformed, windows.size(), bundle.upstream().size(),
+        bundle.traffic().size(), perfBytes);
+  }
+
+  /** The end of the bundle's data: the latest window end or event time published. */
+  public Instant lastDataTime() {
+    return lastDataMs == Long.MIN_VALUE ? Instant.EPOCH : Instant.ofEpochMilli(lastDataMs);
+  }
+
+  private void seen(long epochMillis) {
+    lastDataMs = Math.max(lastDataMs, epochMillis);
+  }
+
+  private void readPerfFile(ReplayBundle bundle, String host, Path file, ProfileWindowAssembler assembler) {
+    try {
+      PerfScriptReader reader = PerfScriptReader.open(file);
+      reader.forEach(sample -> {
+        samples++;
+        ContainerRef container = bundle.containers().get(new ReplayBundle.HostPid(host, sample.pid()));
+        if (container == null) {
+          // containers.csv may list perf's pid or its tid
+          container = bundle.containers().get(new ReplayBundle.HostPid(host, sample.tid()));
+        }
+        if (container == null) {
+          unattributed++;
+          return;
+        }
+        assembler.add(container, sample);
+      });
+      malformed += reader.malformedLines();
+      perfBytes += Files.size(file);
+    } catch (IOException | UncheckedIOException e) {
+      throw new BundleException(file, "cannot read perf script text: " + e.getMessage(), e);
+    }
+  }
+}

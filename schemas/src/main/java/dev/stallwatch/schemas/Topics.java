@@ -1,0 +1,43 @@
+package dev.stallwatch.schemas;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The Kafka topics of the pipeline. Every topic is keyed by container ID. The defaults are the
+ * names DESIGN.md gives; a deployment may rename them, so nothing else spells them out.
+ */
+public record Topics(String profiles, String upstream, String traffic, String alerts, String deadLetter) {
+
+  public static final String DEFAULT_PROFILES = "stallwatch.profiles.v1";
+  public static final String DEFAULT_UPSTREAM = "stallwatch.upstream.v1";
+  public static final String DEFAULT_TRAFFIC = "stallwatch.traffic.v1";
+  public static final String DEFAULT_ALERTS = "stallwatch.alerts.v1";
+  public static final String DEFAULT_DEAD_LETTER = "stallwatch.deadletter.v1";
+
+  public Topics {
+    Objects.requireNonNull(profiles, "profiles topic");
+    Objects.requireNonNull(upstream, "upstream topic");
+    Objects.requireNonNull(traffic, "traffic topic");
+    Objects.requireNonNull(alerts, "alerts topic");
+    Objects.requireNonNull(deadLetter, "dead-letter topic");
+  }
+
+  public static Topics defaults() {
+    return new Topics(DEFAULT_PROFILES, DEFAULT_UPSTREAM, DEFAULT_TRAFFIC, DEFAULT_ALERTS, DEFAULT_DEAD_LETTER);
+  }
+
+  /** The same names with a suffix, e.g. for a fresh set of topics per test. */
+  public Topics withSuffix(String suffix) {
+    return new Topics(profiles + suffix, upstream + suffix, traffic + suffix, alerts + suffix, deadLetter + suffix);
+  }
+
+  public List<String> all() {
+    return List.of(profiles, upstream, traffic, alerts, deadLetter);
+  }
+
+  /** The topics collectors publish to and the detector reads. */
+  public List<String> inputs() {
+    return List.of(profiles, upstream, traffic);
+  }
+}
