@@ -35,8 +35,8 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ReplayBundle bundle = ReplayBundle.load(dir);
     ReplayRunner runner = new ReplayRunner(detector.options(), detector.rules(), Progress::log);
+    ReplayBundle bundle = ReplayBundle.load(dir);
     PrintStream stdout = System.out;
     ReplayRunner.Result result;
     // stdout carries only alerts: whatever a library prints while the pipeline runs goes to stderr

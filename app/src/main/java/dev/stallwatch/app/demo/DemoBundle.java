@@ -32,6 +32,7 @@ public final class DemoBundle {
   static final int WINDOWS = 30; // 5 minutes
   static final double HZ = 99;
   static final long PERIOD_NS = 10_101_010; // perf's cpu-clock period at 99 Hz
+  static final int THREADS = 6; // threads per process besides the main one
 
   public static final String WEDGED = "3f9c2b7d81e4a5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0";
   public static final String CHECKOUT = "8a1d4e7b2c5f8a1d4e7b2c5f8a1d4e7b2c5f8a1d4e7b2c5f8a1d4e7b2c5f8a1d";
@@ -55,6 +56,14 @@ public final class DemoBundle {
   private record Weighted(double weight, String[] leafFirst) {}
 
   public DemoBundle() {
+    this(0);
+  }
+
+  /**
+   * The demo with {@code extraNeighbours} more healthy containers, for benchmarks: each adds about
+   * 6,000 samples (0.2 cores for 5 minutes at 99 Hz).
+   */
+  public DemoBundle(int extraNeighbours) {
     services.add(new Service("orders-svc", WEDGED, "node-a", 4242, "orders-7f9c6d5b8-x2k4q", "shop", "go1.14.1", ORDERS_BIN));
     services.add(new Service("checkout", CHECKOUT, "node-a", 5310, "checkout-5d8f7c9b6-p7r2m", "shop", "go1.19.3", "/app/checkout"));
     services.add(new Service("indexer", INDEXER, "node-b", 6120, "indexer-6c9d8b7f5-q4w8e", "search", "go1.14.1", "/app/indexer"));
@@ -64,6 +73,22 @@ public final class DemoBundle {
         "payments-8c7d6e5f4-m3n4p", "shop", "go1.14.1", "/app/payments"));
     services.add(new Service("search-api", "e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6", "node-b", 7203,
         "search-api-9d8e7f6a5-r5s6t", "search", "go1.21.4", "/app/search-api"));
+    for (int i = 0; i < extraNeighbours; i++) {
+      SplittableRandom idBits = new SplittableRandom(i);
+      String id = String.format(Locale.ROOT, "%016x%016x%016x%016x",
+          idBits.nextLong(), idBits.nextLong(), idBits.nextLong(), idBits.nextLong());
+      services.add(new Service("svc-" + i, id, i % 2 == 0 ? "node-a" : "node-b", 10_000 + i * 10,
+          "svc-" + i + "-0", "fleet", "go1.21.4", "/app/svc-" + i));
+    }
+  }
+
+  /** Writes a demo bundle: {@code DemoBundle DIR [EXTRA_NEIGHBOURS]}. Used by bench/replay.sh. */
+  public static void main(String[] args) {
+    if (args.length < 1 || args.length > 2) {
+      System.err.println("usage: DemoBundle DIR [EXTRA_NEIGHBOURS]");
+      System.exit(2);
+    }
+    new DemoBundle(args.length == 2 ? Integer.parseInt(args[1]) : 0).write(Path.of(args[0]));
   }
 
   public int containerCount() {
@@ -110,8 +135,12 @@ public final class DemoBundle {
   private void writeContainers(Path file) throws IOException {
     StringBuilder csv = new StringBuilder("pid,container_id,host,pod,namespace,runtime\n");
     for (Service s : services) {
-      csv.append(s.pid()).append(',').append(s.containerId()).append(',').append(s.host()).append(',')
-          .append(s.pod()).append(',').append(s.namespace()).append(',').append(s.runtime()).append('\n');
+      // node-b's perf text has thread ids only, so every thread of its processes is listed
+      int threads = s.host().equals("node-b") ? THREADS : 0;
+      for (int tid = s.pid(); tid <= s.pid() + threads; tid++) {
+        csv.append(tid).append(',').append(s.containerId()).append(',').append(s.host()).append(',')
+            .append(s.pod()).append(',').append(s.namespace()).append(',').append(s.runtime()).append('\n');
+      }
     }
     Files.writeString(file, csv);
   }
@@ -177,7 +206,7 @@ public final class DemoBundle {
       long us = windowStartUs + (long) ((i + rnd.nextDouble()) * WINDOW_MS * 1000 / samples);
       us = Math.min(us, windowStartUs + WINDOW_MS * 1000 - 1);
       String[] stack = pick(load.stacks(), total, rnd.nextDouble() * total);
-      int tid = s.pid() + 1 + (stack == load.stacks().get(0).leafFirst() ? 0 : rnd.nextInt(6));
+      int tid = s.pid() + 1 + (stack == load.stacks().get(0).leafFirst() ? 0 : rnd.nextInt(THREADS));
       String time = String.format(Locale.ROOT, "%d.%06d", us / 1_000_000, us % 1_000_000);
       if (defaultHeader) {
         text.append(s.name()).append(' ').append(s.pid()).append('/').append(tid)

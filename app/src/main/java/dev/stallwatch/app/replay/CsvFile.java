@@ -52,7 +52,7 @@ final class CsvFile {
     String nonEmpty(String column) {
       String v = text(column);
       if (v.isEmpty()) {
-        throw error(line, column + " is empty");
+        throw errorAt(line, column + " is empty");
       }
       return v;
     }
@@ -62,14 +62,14 @@ final class CsvFile {
       try {
         return Long.parseLong(v);
       } catch (NumberFormatException e) {
-        throw error(line, column + " is not a whole number: '" + v + "'");
+        throw errorAt(line, column + " is not a whole number: '" + v + "'");
       }
     }
 
     long nonNegativeLong(String column) {
       long v = longValue(column);
       if (v < 0) {
-        throw error(line, column + " is negative: " + v);
+        throw errorAt(line, column + " is negative: " + v);
       }
       return v;
     }
@@ -80,20 +80,20 @@ final class CsvFile {
       try {
         d = Double.parseDouble(v);
       } catch (NumberFormatException e) {
-        throw error(line, column + " is not a number: '" + v + "'");
+        throw errorAt(line, column + " is not a number: '" + v + "'");
       }
       if (!(d >= 0) || Double.isInfinite(d)) {
-        throw error(line, column + " must be a finite number >= 0, got " + v);
+        throw errorAt(line, column + " must be a finite number >= 0, got " + v);
       }
       return d;
     }
 
     BundleException error(String problem) {
-      return CsvFile.this.error(line, problem);
+      return errorAt(line, problem);
     }
   }
 
-  BundleException error(long line, String problem) {
+  BundleException errorAt(long line, String problem) {
     return new BundleException(file, line, problem);
   }
 
@@ -116,7 +116,7 @@ final class CsvFile {
           continue;
         }
         if (cells.size() != header.size()) {
-          throw error(lineNo, "expected " + header.size() + " columns, got " + cells.size());
+          throw errorAt(lineNo, "expected " + header.size() + " columns, got " + cells.size());
         }
         Map<String, String> values = new HashMap<>();
         for (int i = 0; i < header.size(); i++) {
@@ -125,7 +125,7 @@ final class CsvFile {
         action.accept(new Row(lineNo, values));
       }
       if (header == null) {
-        throw error(0, "empty file: expected the header " + String.join(",", required));
+        throw errorAt(0, "empty file: expected the header " + String.join(",", required));
       }
     } catch (NoSuchFileException e) {
       throw new BundleException(file, "missing file");
@@ -146,7 +146,7 @@ final class CsvFile {
       }
     }
     if (!missing.isEmpty()) {
-      throw error(lineNo, "bad header '" + String.join(",", cells) + "': expected "
+      throw errorAt(lineNo, "bad header '" + String.join(",", cells) + "': expected "
           + String.join(",", required) + " (missing " + String.join(",", missing) + ")");
     }
     return header;
@@ -178,7 +178,7 @@ final class CsvFile {
       }
     }
     if (quoted) {
-      throw error(lineNo, "unterminated quote");
+      throw errorAt(lineNo, "unterminated quote");
     }
     cells.add(cell.toString().trim());
     return cells;

@@ -1,0 +1,94 @@
+package dev.stallwatch.app.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stallwatch.app.Stallwatch;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class StallwatchCliTest {
+  @TempDir
+  Path dir;
+
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    CommandLine cli = Stallwatch.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    return cli.execute(args);
+  }
+
+  @Test
+  void helpListsTheCommands() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString()).contains("demo", "replay", "fold", "job");
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    for (String command : new String[] {"demo", "replay", "fold", "job"}) {
+      StringWriter commandOut = new StringWriter();
+      CommandLine cli = Stallwatch.commandLine();
+      cli.setOut(new PrintWriter(commandOut, true));
+      assertThat(cli.execute(command, "--help")).as(command).isZero();
+      assertThat(commandOut.toString()).as(command).contains("Usage: stallwatch " + command);
+    }
+  }
+
+  @Test
+  void unknownCommandIsAUsageError() {
+    assertThat(run("frobnicate")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("stallwatch: Unmatched argument");
+  }
+
+  @Test
+  void replayOfAMissingBundleExitsTwoWithOneLine() {
+    assertThat(run("replay", dir.resolve("absent").toString())).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("stallwatch replay: " + dir.resolve("absent") + ": missing directory\n");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void replayOfABadRowNamesFileAndLine() throws Exception {
+    Files.createDirectories(dir.resolve("perf/h"));
+    Files.writeString(dir.resolve("perf/h/x.txt"), "");
+    Files.writeString(dir.resolve("containers.csv"), "pid,container_id,host,pod,namespace\n1,c,h,,\n");
+    Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n"
+        + "0,10000,c,1,1\n0,10000,c,1\n");
+    assertThat(run("replay", dir.toString())).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo(
+        "stallwatch replay: " + dir.resolve("upstream.csv") + " line 3: expected 5 columns, got 4\n");
+  }
+
+  @Test
+  void badDetectorOptionIsAUsageError() {
+    assertThat(run("replay", dir.toString(), "--set", "stuck.sustain=forever")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("stallwatch replay: ").contains("stuck.sustain");
+    assertThat(err.toString().lines().count()).isEqualTo(1);
+  }
+
+  @Test
+  void foldOfAMissingFileIsAUsageError() {
+    assertThat(run("fold", dir.resolve("nope.txt").toString())).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("stallwatch fold: " + dir.resolve("nope.txt") + ": no such file\n");
+  }
+
+  @Test
+  void listOptionsPrintsTheDefaults() {
+    // DetectorOptions.describe() goes to System.out; the command must succeed and not need Kafka
+    assertThat(run("job", "--list-options")).isZero();
+  }
+
+  @Test
+  void jobWithoutBootstrapServersIsAUsageError() {
+    assertThat(run("job")).isEqualTo(2);
+    assertThat(err.toString()).contains("--bootstrap-servers is required");
+  }
+}

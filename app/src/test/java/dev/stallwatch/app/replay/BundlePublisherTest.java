@@ -1,0 +1,101 @@
+package dev.stallwatch.app.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stallwatch.app.demo.DemoBundle;
+import dev.stallwatch.schemas.v1.ProfileWindow;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The windows a bundle folds into do not depend on file order, names or how samples are split. */
+class BundlePublisherTest {
+  private static final long WINDOW_MS = 10_000;
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void windowsDoNotDependOnHowAHostsSamplesAreSplitAcrossFiles() throws IOException {
+    Path original = tmp.resolve("original");
+    new DemoBundle().write(original);
+    Path resplit = tmp.resolve("resplit");
+    copyCsvFiles(original, resplit);
+    // node-a's samples, shuffled by sample and dealt into five files with other names
+    for (String host : List.of("node-a", "node-b")) {
+      List<String> samples = new ArrayList<>();
+      try (Stream<Path> files = Files.list(original.resolve("perf").resolve(host))) {
+        for (Path file : files.sorted().toList()) {
+          samples.addAll(List.of(read(file).split("\n\n")));
+        }
+      }
+      Collections.shuffle(samples, new Random(7));
+      Path hostDir = Files.createDirectories(resplit.resolve("perf").resolve(host));
+      int parts = host.equals("node-a") ? 5 : 2;
+      for (int p = 0; p < parts; p++) {
+        StringBuilder text = new StringBuilder();
+        for (int i = p; i < samples.size(); i += parts) {
+          text.append(samples.get(i).strip()).append("\n\n");
+        }
+        Files.writeString(hostDir.resolve("z" + (parts - p) + ".data"), text);
+      }
+    }
+
+    List<ProfileWindow> a = new BundlePublisher(WINDOW_MS).profileWindows(ReplayBundle.load(original));
+    List<ProfileWindow> b = new BundlePublisher(WINDOW_MS).profileWindows(ReplayBundle.load(resplit));
+    assertThat(a).isNotEmpty();
+    assertThat(b).isEqualTo(a);
+  }
+
+  @Test
+  void samplesOfOneContainerOnOneHostFoldIntoOneWindowPerTenSeconds() throws IOException {
+    Path dir = tmp.resolve("demo");
+    new DemoBundle().write(dir);
+    List<ProfileWindow> windows = new BundlePublisher(WINDOW_MS).profileWindows(ReplayBundle.load(dir));
+    assertThat(windows).allSatisfy(w -> {
+      assertThat(w.getWindowStartMs() % WINDOW_MS).isZero();
+      assertThat(w.getWindowEndMs() - w.getWindowStartMs()).isEqualTo(WINDOW_MS);
+    });
+    long distinct = windows.stream().map(w -> w.getHost() + "/" + w.getContainerId() + "/" + w.getWindowStartMs())
+        .distinct().count();
+    assertThat(distinct).isEqualTo(windows.size());
+    ProfileWindow wedged = windows.stream()
+        .filter(w -> w.getContainerId().equals(DemoBundle.WEDGED) && w.getStringsList().contains("runtime.osyield"))
+        .findFirst().orElseThrow();
+    assertThat(wedged.getRuntime().getVersion()).isEqualTo("go1.14.1");
+    assertThat(wedged.getPod()).isEqualTo("orders-7f9c6d5b8-x2k4q");
+    assertThat(wedged.hasCgroupCpuNs()).isTrue();
+    // frame 0 of every stack is the process name, as in the folded format
+    assertThat(wedged.getStacksList()).allSatisfy(s -> assertThat(wedged.getStrings(s.getFrames(0))).isEqualTo("orders-svc"));
+  }
+
+  private static void copyCsvFiles(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    for (String name : List.of("containers.csv", "upstream.csv", "traffic.csv", "cpu.csv", "meta.json")) {
+      Files.copy(from.resolve(name), to.resolve(name));
+    }
+  }
+
+  private static String read(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(2);
+      boolean gzip = head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+      if (!gzip) {
+        return Files.readString(file, StandardCharsets.UTF_8);
+      }
+    }
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+}

@@ -1,0 +1,515 @@
+package dev.stallwatch.jobs;
+
+import dev.stallwatch.jobs.events.Observation;
+import dev.stallwatch.jobs.events.TrafficChange;
+import dev.stallwatch.jobs.rules.IssueReference;
+import dev.stallwatch.jobs.rules.SignatureRule;
+import dev.stallwatch.jobs.rules.SignatureRules;
+import dev.stallwatch.schemas.alerts.v1.AlertEventType;
+import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
+import dev.stallwatch.schemas.alerts.v1.KnownIssue;
+import dev.stallwatch.schemas.alerts.v1.WeightedStack;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per container: timeouts spike, traffic is drained, and the CPU keeps burning in a known
+ * signature for {@code stuck.sustain} — then one OPEN alert; later one RESOLVED.
+ *
+ * <p>Every window is evaluated, with or without data, by ONE chained event-time timer per
+ * container that fires at the end of the next window to evaluate; records only fill the pending
+ * window they belong to. All numbers come from {@link DetectorOptions}, all signatures from
+ * {@link SignatureRules}.
+ */
+public class DeadlockDetector extends KeyedProcessFunction<String, Observation, AlertRecord> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeadlockDetector.class);
+
+  static final String RESOLVED_HEALTHY = "healthy-windows";
+  static final String RESOLVED_RESTORED = "restored";
+  static final String RESOLVED_SILENCE = "silence";
+  static final String DRAINED_BY_REQUESTS = "requests";
+  static final String DRAINED_BY_EVENT = "traffic-event";
+
+  private final DetectorOptions options;
+  private final SignatureRules rules;
+
+  /** Start of the next window to evaluate; its end - 1 is the one registered timer. */
+  private transient ValueState<Long> nextWindow;
+  /** Start of the latest evaluated window that had any data (for resolve.silence). */
+  private transient ValueState<Long> lastActiveWindow;
+  private transient MapState<Long, PendingWindow> pendingWindows;
+  /** Requests per window start, for the drain baseline; only drain.baseline of it. */
+  private transient MapState<Long, Long> requestHistory;
+  private transient ValueState<Episode> episode;
+  /** Folded stack -> weight over the current run of stuck windows (alert evidence). */
+  private transient MapState<String, Long> stuckStacks;
+
+  private transient Counter alertsOpened;
+  private transient Counter alertsResolved;
+  private transient Counter lateRecordsDropped;
+  private transient Counter containersTracked;
+
+  public DeadlockDetector(DetectorOptions options, SignatureRules rules) {
+    this.options = Objects.requireNonNull(options, "options");
+    this.rules = Objects.requireNonNull(rules, "rules");
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    nextWindow = getRuntimeContext().getState(new ValueStateDescriptor<>("next-window", Types.LONG));
+    lastActiveWindow =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("last-active-window", Types.LONG));
+    pendingWindows = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("pending-windows", Long.class, PendingWindow.class));
+    requestHistory = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("request-history", Types.LONG, Types.LONG));
+    episode = getRuntimeContext().getState(new ValueStateDescriptor<>("episode", Episode.class));
+    stuckStacks = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("stuck-stacks", Types.STRING, Types.LONG));
+
+    MetricGroup metrics = getRuntimeContext().getMetricGroup();
+    alertsOpened = metrics.counter("alertsOpened");
+    alertsResolved = metrics.counter("alertsResolved");
+    lateRecordsDropped = metrics.counter("lateRecordsDropped");
+    // containers with state on this subtask (since the task started)
+    containersTracked = metrics.counter("containersTracked");
+  }
+
+  @Override
+  public void processElement(Observation o, Context ctx, Collector<AlertRecord> out) throws Exception {
+    long size = options.windowSizeMs();
+    long window = windowStart(o.eventTime);
+    if (window + size - 1 <= ctx.timerService().currentWatermark()) {
+      // its window was evaluated already (or would have been)
+      lateRecordsDropped.inc();
+      return;
+    }
+    Long next = nextWindow.value();
+    if (next == null) {
+      containersTracked.inc();
+      schedule(ctx, window);
+    } else if (window < next) {
+      // only before the first evaluation: an earlier window than the first record's
+      ctx.timerService().deleteEventTimeTimer(next + size - 1);
+      schedule(ctx, window);
+    }
+    PendingWindow pending = pendingWindows.get(window);
+    if (pending == null) {
+      pending = new PendingWindow();
+    }
+    pending.add(o);
+    pendingWindows.put(window, pending);
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<AlertRecord> out) throws Exception {
+    long size = options.windowSizeMs();
+    long watermark = ctx.timerService().currentWatermark();
+    long window = nextWindow.value();
+    while (true) {
+      Long next = evaluate(window, ctx.getCurrentKey(), ctx, out);
+      if (next == null) {
+        return; // the key was cleaned up
+      }
+      window = next;
+      if (watermark == Long.MAX_VALUE && pendingWindows.isEmpty()) {
+        // end of input and no later window has data: the input ending is not silence
+        cleanUp(ctx);
+        return;
+      }
+      if (window + size - 1 > watermark) {
+        break;
+      }
+    }
+    schedule(ctx, window);
+  }
+
+  /**
+   * Evaluates one window. Returns the start of the next window to evaluate, or null when the
+   * key's state was cleared.
+   */
+  private Long evaluate(long start, String containerId, Context ctx, Collector<AlertRecord> out)
+      throws Exception {
+    long size = options.windowSizeMs();
+    PendingWindow pending = pendingWindows.get(start);
+    if (pending != null) {
+      pendingWindows.remove(start);
+    }
+    WindowFacts w = WindowFacts.of(start, pending);
+    Episode ep = episode.value();
+
+    Long lastActive = lastActiveWindow.value();
+    if (w.hasData() || lastActive == null) {
+      lastActiveWindow.update(start);
+    } else if (start - lastActive >= options.resolveSilenceMs()) {
+      if (ep != null && ep.phase == Episode.Phase.OPEN) {
+        resolve(ep, RESOLVED_SILENCE, start + size, out);
+      }
+      return startOver(ctx);
+    }
+
+    if (ep != null && ep.phase == Episode.Phase.OPEN) {
+      if (followOpen(ep, w, out)) {
+        return startOver(ctx);
+      }
+      episode.update(ep);
+    } else {
+      ep = detect(ep, w, containerId, out);
+      if (ep == null) {
+        episode.clear();
+      } else {
+        episode.update(ep);
+      }
+    }
+    rememberRequests(w);
+    return start + size;
+  }
+
+  /**
+   * After a RESOLVED or resolve.silence: forget the container (all state and the timer). Records
+   * already here for later windows (ahead of the watermark, or a bounded run evaluated at its
+   * end) start it afresh; returns the first of those windows, or null.
+   */
+  private Long startOver(Context ctx) throws Exception {
+    Long later = null;
+    for (Long window : pendingWindows.keys()) {
+      later = later == null ? window : Math.min(later, window);
+    }
+    if (later == null) {
+      cleanUp(ctx);
+      return null;
+    }
+    episode.clear();
+    requestHistory.clear();
+    stuckStacks.clear();
+    lastActiveWindow.clear();
+    return later;
+  }
+
+  /** Before an alert: spike → drain → stuck windows → OPEN. Returns the episode, or null. */
+  private Episode detect(Episode ep, WindowFacts w, String containerId, Collector<AlertRecord> out)
+      throws Exception {
+    long size = options.windowSizeMs();
+    if (ep != null && expired(ep, w.start)) {
+      LOG.debug("{}: episode from spike at {} expired", containerId, ep.spikeStartedAt);
+      ep = endEpisode();
+    }
+
+    boolean spike = isSpike(w);
+    if (spike && ep == null) {
+      ep = Episode.spike(w, baselineBefore(w.start));
+    } else if (spike && ep.phase == Episode.Phase.SPIKE) {
+      ep.addSpike(w, maxBaselineWindows());
+    }
+
+    for (TrafficChange t : w.traffic) {
+      if (ep == null) {
+        continue; // a drain without a spike is maintenance, not an incident
+      }
+      if (t.action == TrafficChange.Action.RESTORED) {
+        // traffic is back before any alert: the container was not wedged for good
+        ep = endEpisode();
+      } else if (ep.phase == Episode.Phase.SPIKE && t.timestampMs >= ep.spikeStartedAt) {
+        ep.drain(t.timestampMs, t.actor == null || t.actor.isEmpty() ? DRAINED_BY_EVENT : t.actor, true);
+      } else if (ep.phase == Episode.Phase.DRAINED) {
+        ep.explicitDrain = true;
+      }
+    }
+    if (ep == null) {
+      return null;
+    }
+
+    double threshold = options.drainMaxRequestRatio() * ep.baselineRequests;
+    Long requests = w.requestsSeen();
+    if (ep.phase == Episode.Phase.SPIKE) {
+      if (!spike && requests != null && requests <= threshold) {
+        ep.drain(w.start, DRAINED_BY_REQUESTS, false);
+      }
+    } else if (!ep.explicitDrain && w.hasUpstream && w.requests > threshold) {
+      // requests came back without anyone draining explicitly: a dip, not a drain
+      return endEpisode();
+    }
+
+    if (ep.phase == Episode.Phase.DRAINED && w.start >= ep.drainedAt) {
+      trackStuck(ep, w, containerId, size, out);
+    }
+    return ep;
+  }
+
+  private boolean expired(Episode ep, long start) {
+    long maxDelay = options.drainMaxDelayMs();
+    return switch (ep.phase) {
+      case SPIKE -> start >= ep.lastSpikeAt + options.windowSizeMs() + maxDelay;
+      // drained but not stuck within the same time: it recovered or never was wedged
+      case DRAINED -> ep.stuckWindows == 0 && start >= ep.drainedAt + maxDelay;
+      case OPEN -> false;
+    };
+  }
+
+  private Episode endEpisode() throws Exception {
+    stuckStacks.clear();
+    return null;
+  }
+
+  private boolean isSpike(WindowFacts w) {
+    return w.hasUpstream
+        && w.timeouts >= options.spikeMinTimeouts()
+        && (w.requests == 0 || w.timeouts / (double) w.requests >= options.spikeMinTimeoutRatio());
+  }
+
+  private void trackStuck(Episode ep, WindowFacts w, String containerId, long size, Collector<AlertRecord> out)
+      throws Exception {
+    SignatureRule rule = stuckRule(ep, w);
+    if (rule == null || !rule.id().equals(ep.signatureId)) {
+      if (ep.stuckWindows > 0) {
+        ep.resetRun();
+        stuckStacks.clear();
+      }
+      if (rule == null) {
+        return;
+      }
+    }
+    if (ep.stuckWindows == 0) {
+      ep.signatureId = rule.id();
+      ep.stuckSince = w.start;
+    }
+    ep.stuckWindows++;
+    ep.stuckCpuSum += w.cpuCores;
+    ep.stuckMatchedWeightNs += w.matchedWeightNs.getOrDefault(rule.id(), 0L);
+    ep.stuckTotalWeightNs += w.totalWeightNs;
+    ep.host = w.host;
+    ep.pod = w.pod;
+    ep.namespace = w.namespace;
+    if (w.runtimeVersion != null) {
+      ep.runtimeVersion = w.runtimeVersion;
+    }
+    for (Map.Entry<String, Long> stack : w.stackWeightNs.entrySet()) {
+      Long sum = stuckStacks.get(stack.getKey());
+      stuckStacks.put(stack.getKey(), (sum == null ? 0L : sum) + stack.getValue());
+    }
+    if (ep.stuckWindows >= options.stuckWindowsToAlert()) {
+      open(ep, rule, containerId, w.start + size, out);
+    }
+  }
+
+  /** The rule this window is stuck in, or null when it is not stuck. */
+  private SignatureRule stuckRule(Episode ep, WindowFacts w) {
+    if (!w.hasProfile
+        || w.cpuCores < options.stuckMinCores()
+        || w.cpuCores < options.stuckMinCpuRatio() * ep.cpuCoresBeforeDrain()) {
+      return null;
+    }
+    if (ep.stuckWindows > 0) {
+      SignatureRule current = rules.byId(ep.signatureId).orElse(null);
+      if (current != null && w.share(current.id()) >= current.minShare()) {
+        return current; // keep the run's signature while it holds
+      }
+    }
+    SignatureRule best = null;
+    for (SignatureRule rule : rules.rules()) {
+      double share = w.share(rule.id());
+      if (share >= rule.minShare() && (best == null || share > w.share(best.id()))) {
+        best = rule;
+      }
+    }
+    return best;
+  }
+
+  private void open(Episode ep, SignatureRule rule, String containerId, long detectedAt, Collector<AlertRecord> out)
+      throws Exception {
+    DeadlockAlert alert = DeadlockAlert.newBuilder()
+        .setEventType(AlertEventType.OPEN)
+        .setIncidentId(incidentId(containerId, ep.drainedAt, rule.id()))
+        .setContainerId(containerId)
+        .setHost(ep.host == null ? "" : ep.host)
+        .setPod(ep.pod)
+        .setNamespace(ep.namespace)
+        .setSignatureId(rule.id())
+        .setSignatureTitle(rule.title())
+        .setSpikeStartedAt(Instant.ofEpochMilli(ep.spikeStartedAt))
+        .setDrainedAt(Instant.ofEpochMilli(ep.drainedAt))
+        .setDrainedBy(ep.drainedBy)
+        .setStuckSince(Instant.ofEpochMilli(ep.stuckSince))
+        .setDetectedAt(Instant.ofEpochMilli(detectedAt))
+        .setResolvedAt(null)
+        .setResolveReason(null)
+        .setCpuCoresBeforeDrain(ep.cpuCoresBeforeDrain())
+        .setCpuCoresAfterDrain(ep.stuckCpuSum / ep.stuckWindows)
+        .setSignatureShare(ep.stuckTotalWeightNs == 0 ? 0.0
+            : ep.stuckMatchedWeightNs / (double) ep.stuckTotalWeightNs)
+        .setTimeoutsAtSpike(ep.timeoutsAtSpike)
+        .setRequestsAtSpike(ep.requestsAtSpike)
+        .setTopStacks(topStacks(ep.stuckTotalWeightNs))
+        .setRuntimeVersion(ep.runtimeVersion)
+        .setKnownIssues(knownIssues(rule, ep.runtimeVersion))
+        .setRemediation(rule.remediation())
+        .build();
+    ep.phase = Episode.Phase.OPEN;
+    ep.incidentId = alert.getIncidentId();
+    ep.openAlert = AlertRecord.encode(alert);
+    ep.healthyWindows = 0;
+    ep.restorePending = false;
+    stuckStacks.clear();
+    alertsOpened.inc();
+    LOG.info("{}: deadlock alert {} opened ({}, {} cores after the drain)", containerId,
+        alert.getIncidentId(), rule.id(), String.format("%.2f", alert.getCpuCoresAfterDrain()));
+    out.collect(AlertRecord.of(alert));
+  }
+
+  /** After OPEN: true when the alert resolved. */
+  private boolean followOpen(Episode ep, WindowFacts w, Collector<AlertRecord> out) {
+    long end = w.start + options.windowSizeMs();
+    for (TrafficChange t : w.traffic) {
+      if (t.action == TrafficChange.Action.RESTORED) {
+        ep.restorePending = true;
+      }
+    }
+    if (!w.hasProfile) {
+      // no profile data says nothing about the CPU: neither healthy nor stuck (a container
+      // that went away resolves through resolve.silence)
+      return false;
+    }
+    SignatureRule rule = rules.byId(ep.signatureId).orElse(null);
+    boolean healthyCpu = w.cpuCores < options.stuckMinCores()
+        || rule == null
+        || w.share(rule.id()) < rule.minShare();
+    boolean stuck = !healthyCpu && w.cpuCores >= options.stuckMinCpuRatio() * ep.cpuCoresBeforeDrain();
+    if (ep.restorePending && healthyCpu) {
+      resolve(ep, RESOLVED_RESTORED, end, out);
+      return true;
+    }
+    // traffic restored to a container that still spins does not end the incident
+    ep.restorePending = false;
+    if (stuck) {
+      ep.healthyWindows = 0;
+      return false;
+    }
+    ep.healthyWindows++;
+    if (ep.healthyWindows >= options.resolveHealthyWindows()) {
+      resolve(ep, RESOLVED_HEALTHY, end, out);
+      return true;
+    }
+    return false;
+  }
+
+  private void resolve(Episode ep, String reason, long resolvedAt, Collector<AlertRecord> out) {
+    DeadlockAlert alert = AlertRecord.decode(ep.openAlert);
+    alert.setEventType(AlertEventType.RESOLVED);
+    alert.setResolvedAt(Instant.ofEpochMilli(resolvedAt));
+    alert.setResolveReason(reason);
+    alertsResolved.inc();
+    LOG.info("{}: deadlock alert {} resolved ({})", alert.getContainerId(), alert.getIncidentId(), reason);
+    out.collect(AlertRecord.of(alert));
+  }
+
+  private List<WeightedStack> topStacks(long totalWeightNs) throws Exception {
+    List<Map.Entry<String, Long>> stacks = new ArrayList<>();
+    for (Map.Entry<String, Long> e : stuckStacks.entries()) {
+      stacks.add(Map.entry(e.getKey(), e.getValue()));
+    }
+    stacks.sort(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
+        .thenComparing(Map.Entry.comparingByKey()));
+    List<WeightedStack> top = new ArrayList<>();
+    for (Map.Entry<String, Long> e : stacks.subList(0, Math.min(options.topStacks(), stacks.size()))) {
+      top.add(new WeightedStack(e.getKey(), e.getValue(),
+          totalWeightNs == 0 ? 0.0 : e.getValue() / (double) totalWeightNs));
+    }
+    return top;
+  }
+
+  /**
+   * The rule's references: affected when the version is listed; versionAffected=false when the
+   * version is unknown; none when the version is known and not affected (then the signature
+   * matched some other bug).
+   */
+  static List<KnownIssue> knownIssues(SignatureRule rule, String runtimeVersion) {
+    if (runtimeVersion != null && !rule.affects(runtimeVersion)) {
+      return List.of();
+    }
+    boolean affected = rule.affects(runtimeVersion);
+    List<KnownIssue> issues = new ArrayList<>();
+    for (IssueReference ref : rule.references()) {
+      issues.add(new KnownIssue(ref.id(), ref.url(), ref.title(), rule.fixedIn(), affected));
+    }
+    return issues;
+  }
+
+  /** Deterministic, so a replay or a restart never pages twice for one incident. */
+  public static String incidentId(String containerId, long drainedAt, String signatureId) {
+    String name = "stallwatch/deadlock/v1|" + containerId + "|" + drainedAt + "|" + signatureId;
+    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  private double[] baselineBefore(long spikeStart) throws Exception {
+    List<Double> values = new ArrayList<>();
+    for (Map.Entry<Long, Long> e : requestHistory.entries()) {
+      if (e.getKey() < spikeStart && e.getKey() >= spikeStart - options.drainBaselineMs()) {
+        values.add(e.getValue().doubleValue());
+      }
+    }
+    return values.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  private void rememberRequests(WindowFacts w) throws Exception {
+    if (w.hasUpstream) {
+      requestHistory.put(w.start, w.requests);
+    }
+    long oldest = w.start + options.windowSizeMs() - options.drainBaselineMs();
+    List<Long> stale = new ArrayList<>();
+    for (Long start : requestHistory.keys()) {
+      if (start < oldest) {
+        stale.add(start);
+      }
+    }
+    for (Long start : stale) {
+      requestHistory.remove(start);
+    }
+  }
+
+  private int maxBaselineWindows() {
+    return (int) Math.max(1, options.drainBaselineMs() / options.windowSizeMs());
+  }
+
+  private void schedule(Context ctx, long window) throws Exception {
+    nextWindow.update(window);
+    ctx.timerService().registerEventTimeTimer(window + options.windowSizeMs() - 1);
+  }
+
+  private long windowStart(long timestamp) {
+    return Math.floorDiv(timestamp, options.windowSizeMs()) * options.windowSizeMs();
+  }
+
+  /** Removes every piece of state of the key and its timer, together. */
+  private void cleanUp(Context ctx) throws Exception {
+    Long next = nextWindow.value();
+    if (next != null) {
+      ctx.timerService().deleteEventTimeTimer(next + options.windowSizeMs() - 1);
+      containersTracked.dec();
+    }
+    nextWindow.clear();
+    lastActiveWindow.clear();
+    pendingWindows.clear();
+    requestHistory.clear();
+    episode.clear();
+    stuckStacks.clear();
+  }
+}

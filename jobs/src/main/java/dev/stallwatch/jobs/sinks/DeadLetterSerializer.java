@@ -1,0 +1,42 @@
+package dev.stallwatch.jobs.sinks;
+
+import dev.stallwatch.jobs.events.DeadLetter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+
+/** Dead letters to Kafka: the original key and value, where they came from and why in headers. */
+public final class DeadLetterSerializer implements KafkaRecordSerializationSchema<DeadLetter> {
+
+  public static final String ERROR_HEADER = "stallwatch.error";
+  public static final String SOURCE_TOPIC_HEADER = "stallwatch.source.topic";
+  public static final String SOURCE_PARTITION_HEADER = "stallwatch.source.partition";
+  public static final String SOURCE_OFFSET_HEADER = "stallwatch.source.offset";
+  public static final String SOURCE_TIMESTAMP_HEADER = "stallwatch.source.timestamp";
+
+  private final String topic;
+
+  public DeadLetterSerializer(String topic) {
+    this.topic = Objects.requireNonNull(topic, "topic");
+  }
+
+  @Override
+  public ProducerRecord<byte[], byte[]> serialize(
+      DeadLetter letter, KafkaSinkContext context, Long timestamp) {
+    List<Header> headers = List.of(
+        header(ERROR_HEADER, letter.error),
+        header(SOURCE_TOPIC_HEADER, letter.topic),
+        header(SOURCE_PARTITION_HEADER, String.valueOf(letter.partition)),
+        header(SOURCE_OFFSET_HEADER, String.valueOf(letter.offset)),
+        header(SOURCE_TIMESTAMP_HEADER, String.valueOf(letter.timestamp)));
+    return new ProducerRecord<>(topic, null, null, letter.key, letter.value, headers);
+  }
+
+  private static Header header(String name, String value) {
+    return new RecordHeader(name, (value == null ? "" : value).getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,40 @@
+package dev.stallwatch.jobs.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stallwatch.jobs.testing.CapturingTaskMetricGroup;
+import java.util.List;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class DeadLetterRouterTest {
+
+  @Test
+  @SuppressWarnings("try")
+  void deadLettersGoToTheSideOutputAndAreCounted() throws Exception {
+    CapturingTaskMetricGroup metrics = new CapturingTaskMetricGroup();
+    try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(metrics).build();
+        OneInputStreamOperatorTestHarness<Observation, Observation> harness =
+            new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new DeadLetterRouter()), env)) {
+      harness.open();
+      DeadLetter letter = new DeadLetter();
+      letter.topic = "stallwatch.profiles.v1";
+      letter.error = "boom";
+      UpstreamCount upstream = new UpstreamCount();
+      upstream.windowStartMs = 10_000;
+
+      harness.processElement(Observation.of(letter), 1L);
+      harness.processElement(Observation.of(upstream, "c-1"), 10_000L);
+
+      assertThat(harness.extractOutputValues()).extracting(o -> o.kind)
+          .containsExactly(Observation.Kind.UPSTREAM);
+      assertThat(harness.getSideOutput(DeadLetterRouter.DEAD_LETTERS)).extracting(StreamRecord::getValue)
+          .extracting(d -> d.error).isEqualTo(List.of("boom"));
+      assertThat(metrics.count("deadLetters")).isEqualTo(1);
+    }
+  }
+}
