@@ -49,8 +49,8 @@ final class ElfImage {
     this.file = file;
     this.fileSize = fileSize;
     this.order = order;
-    this.segments = segments;
-    this.sections = sections;
+    this.segments = List.copyOf(segments);
+    this.sections = List.copyOf(sections);
   }
 
   static ElfImage read(FileChannel file) throws IOException, NotGoBuildInfoException {
@@ -80,10 +80,9 @@ final class ElfImage {
     int shnum = header.u16(is64 ? 60 : 48);
     int shstrndx = header.u16(is64 ? 62 : 50);
 
-    ElfImage image = new ElfImage(file, fileSize, order, new ArrayList<>(), new ArrayList<>());
-    image.readSegments(phoff, phentsize, phnum, is64);
-    image.readSections(shoff, shentsize, shnum, shstrndx, is64);
-    return image;
+    List<Segment> segments = readSegments(file, fileSize, order, phoff, phentsize, phnum, is64);
+    List<Section> sections = readSections(file, fileSize, order, shoff, shentsize, shnum, shstrndx, is64);
+    return new ElfImage(file, fileSize, order, segments, sections);
   }
 
   /** The virtual address of the named section, if the file has section headers and that section. */
@@ -123,10 +122,12 @@ final class ElfImage {
     return readAt(file, fileSize, m.offset() + inMapping, (int) length, order);
   }
 
-  private void readSegments(long phoff, int entrySize, int count, boolean is64)
+  private static List<Segment> readSegments(
+      FileChannel file, long fileSize, ByteOrder order, long phoff, int entrySize, int count, boolean is64)
       throws IOException, NotGoBuildInfoException {
+    List<Segment> segments = new ArrayList<>();
     if (count == 0) {
-      return;
+      return segments;
     }
     if (count > MAX_PROGRAM_HEADERS || entrySize < (is64 ? 56 : 32) || entrySize > MAX_HEADER_ENTRY_SIZE) {
       throw new NotGoBuildInfoException("implausible program header table: " + count + " × " + entrySize);
@@ -135,17 +136,24 @@ final class ElfImage {
     for (int i = 0; i < count; i++) {
       HeaderReader ph = new HeaderReader(table.slice(i * entrySize, entrySize).order(order), is64);
       int type = ph.u32(0);
+      // only loadable segments hold data at addresses; the others (notes, stack, TLS) are not read
+      if (type != PT_LOAD) {
+        continue;
+      }
       int flags = ph.u32(is64 ? 4 : 24);
       Mapping mapping = ph.mapping(is64 ? 16 : 8, is64 ? 8 : 4, is64 ? 32 : 16, fileSize);
       segments.add(new Segment(type, flags, mapping));
     }
+    return segments;
   }
 
-  private void readSections(long shoff, int entrySize, int count, int namesIndex, boolean is64)
+  private static List<Section> readSections(
+      FileChannel file, long fileSize, ByteOrder order, long shoff, int entrySize, int count, int namesIndex, boolean is64)
       throws IOException, NotGoBuildInfoException {
+    List<Section> sections = new ArrayList<>();
     // stripped of section headers (count 0), or more than 0xff00 (kept in section 0): not needed
     if (count == 0 || shoff == 0) {
-      return;
+      return sections;
     }
     if (count > MAX_SECTIONS || entrySize < (is64 ? 64 : 40) || entrySize > MAX_HEADER_ENTRY_SIZE) {
       throw new NotGoBuildInfoException("implausible section header table: " + count + " × " + entrySize);
@@ -174,6 +182,7 @@ final class ElfImage {
               : sh.mapping(is64 ? 16 : 12, is64 ? 24 : 16, is64 ? 32 : 20, fileSize);
       sections.add(new Section(name, type, flags, mapping));
     }
+    return sections;
   }
 
   private static String cString(ByteBuffer table, int offset) {
@@ -190,7 +199,7 @@ final class ElfImage {
   }
 
   /** Exactly {@code length} bytes at {@code offset}, or the file is not what its headers say. */
-  static ByteBuffer readAt(FileChannel file, long fileSize, long offset, int length, ByteOrder order)
+  private static ByteBuffer readAt(FileChannel file, long fileSize, long offset, int length, ByteOrder order)
       throws IOException, NotGoBuildInfoException {
     if (offset < 0 || length < 0 || offset > fileSize - length) {
       throw new NotGoBuildInfoException(

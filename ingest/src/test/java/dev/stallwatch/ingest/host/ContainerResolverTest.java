@@ -364,6 +364,17 @@ class ContainerResolverTest {
   }
 
   @Test
+  void idleAndUnknownPidsOfPerfResolveToNothing() throws IOException {
+    // perf reports the idle task as pid 0 and an unknown pid as -1; neither has a /proc entry
+    ProcFixture fixture = ProcFixture.cgroupV2(dir);
+    ContainerResolver resolver =
+        ContainerResolver.builder().procRoot(fixture.procRoot).cgroupRoot(fixture.cgroupRoot).includeHostProcesses(true).build();
+
+    assertThat(resolver.resolve(0)).isEmpty();
+    assertThat(resolver.resolve(-1)).isEmpty();
+  }
+
+  @Test
   void cachesPerProcessAndKeepsTheFirstAnswer() throws IOException {
     ProcFixture fixture = ProcFixture.cgroupV2(dir).process(100, "app", 5000, "0::/docker/" + DOCKER_ID + "\n");
     ContainerResolver resolver = new ContainerResolver(fixture.procRoot, fixture.cgroupRoot);

@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -77,7 +79,7 @@ class GoBuildInfoTest {
             .put(far, GoBuildInfoFixtures.header(8, 0))
             .pointers(far + 16, data + 0x20, data + 0x30)
             .pointers(far + 0x20, data + 0x40, 8, 0, 0)
-            .put(far + 0x40, "go1.14.1".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .put(far + 0x40, "go1.14.1".getBytes(StandardCharsets.US_ASCII))
             .withoutSectionHeaders();
     Path exe = write(elf);
 
@@ -153,7 +155,7 @@ class GoBuildInfoTest {
     Path truncated = dir.resolve("truncated");
 
     for (int length = 0; length < whole.length; length++) {
-      Files.write(truncated, java.util.Arrays.copyOf(whole, length));
+      Files.write(truncated, Arrays.copyOf(whole, length));
       Optional<GoBuildInfo> info = GoBuildInfo.read(truncated);
       assertThat(info).as("first %d bytes", length).satisfiesAnyOf(
           i -> assertThat(i).isEmpty(), i -> assertThat(i).contains(new GoBuildInfo("go1.14.1")));
