@@ -19,7 +19,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * a container lands in one partition, in order. The producer is idempotent: a retried send is
  * never written twice.
  */
-public final class EventPublisher implements AutoCloseable {
+public final class EventPublisher implements EventSink {
   private final Producer<String, byte[]> producer;
   private final Topics topics;
   private final AtomicLong sent = new AtomicLong();
@@ -38,19 +38,23 @@ public final class EventPublisher implements AutoCloseable {
     this.topics = topics;
   }
 
+  @Override
   public void publish(ProfileWindow window) {
     send(topics.profiles(), window.getContainerId(), window.toByteArray());
   }
 
+  @Override
   public void publish(UpstreamWindow window) {
     send(topics.upstream(), window.getContainerId(), window.toByteArray());
   }
 
+  @Override
   public void publish(TrafficEvent event) {
     send(topics.traffic(), event.getContainerId(), event.toByteArray());
   }
 
   /** Waits until everything sent so far is acknowledged; throws if any send failed. */
+  @Override
   public void flush() {
     producer.flush();
     Exception failure = firstFailure.get();
