@@ -1,11 +1,11 @@
 package dev.stallwatch.app.cli;
 
 import dev.stallwatch.ingest.perf.StackFolder;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -28,7 +28,8 @@ public final class FoldCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+    // bytes in, bytes out: comms and symbols need not be valid UTF-8
+    OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
     StackFolder.Result result;
     if (input.equals("-")) {
       result = StackFolder.fold(System.in, out);
@@ -44,6 +45,10 @@ public final class FoldCommand implements Callable<Integer> {
       }
     }
     out.flush();
+    if (result.filteredSamples() > 0) {
+      Progress.log("fold: kept the first event type, " + result.event() + "; left out " + result.filteredSamples()
+          + " sample(s) of other events");
+    }
     if (result.malformedLines() > 0) {
       Progress.log("fold: skipped " + result.malformedLines() + " malformed line(s) of " + input);
     }

@@ -92,8 +92,8 @@ final class FoldWorker {
    * next call, so a caller may split the input at any line boundary.
    */
   void process(byte[] b, int from, int to) {
-    // Short calls get the loop compiled by the JIT as a whole method early, instead of through
-    // on-stack replacement late: that halves the time a fresh JVM takes for its first blocks.
+    // Short calls let the JIT compile the loop as an ordinary method early, not only through
+    // on-stack replacement: in a fresh JVM the first 200 MB went faster in 16 KB slices.
     int pos = from;
     while (pos < to) {
       int sliceEnd = pos + SLICE >= to ? to : lineEnd(b, pos + SLICE) + 1;
