@@ -23,12 +23,13 @@ import java.util.Map;
  */
 public final class BundlePublisher {
   /** What went in, for the log. */
-  public record Stats(long samples, long unattributedSamples, long malformedLines, long profileWindows,
-                      long upstreamWindows, long trafficEvents, long perfBytes) {}
+  public record Stats(long samples, long unattributedSamples, long otherEventSamples, long malformedLines,
+                      long profileWindows, long upstreamWindows, long trafficEvents, long perfBytes) {}
 
   private final long windowMillis;
   private long samples;
   private long unattributed;
+  private long otherEvents;
   private long malformed;
   private long perfBytes;
   private long lastDataMs = Long.MIN_VALUE;
@@ -69,7 +70,7 @@ public final class BundlePublisher {
       seen(event.getTimestampMs());
     }
     publisher.flush();
-    return new Stats(samples, unattributed, malformed, windows.size(), bundle.upstream().size(),
+    return new Stats(samples, unattributed, otherEvents, malformed, windows.size(), bundle.upstream().size(),
         bundle.traffic().size(), perfBytes);
   }
 
@@ -85,8 +86,16 @@ public final class BundlePublisher {
   private void readPerfFile(ReplayBundle bundle, String host, Path file, ProfileWindowAssembler assembler) {
     try {
       PerfScriptReader reader = PerfScriptReader.open(file);
+      String[] firstEvent = {null};
       reader.forEach(sample -> {
         samples++;
+        // like `stallwatch fold`, a file's first event type is the one that counts as CPU
+        if (firstEvent[0] == null) {
+          firstEvent[0] = sample.event();
+        } else if (!firstEvent[0].equals(sample.event())) {
+          otherEvents++;
+          return;
+        }
         ContainerRef container = bundle.containers().get(new ReplayBundle.HostPid(host, sample.pid()));
         if (container == null) {
           // containers.csv may list perf's pid or its tid

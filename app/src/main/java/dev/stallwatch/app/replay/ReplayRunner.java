@@ -62,9 +62,10 @@ public final class ReplayRunner {
       dataEnd = bundlePublisher.lastDataTime();
     }
     Duration publishTime = Duration.ofNanos(System.nanoTime() - t0);
-    progress.accept(String.format("published %d samples (%d outside any container, %d malformed lines skipped) as "
-            + "%d profile windows, %d upstream windows, %d traffic events in %d ms",
-        stats.samples(), stats.unattributedSamples(), stats.malformedLines(), stats.profileWindows(),
+    progress.accept(String.format("published %d samples (%d outside any container, %d of other events, %d malformed "
+            + "lines skipped) as %d profile windows, %d upstream windows, %d traffic events in %d ms",
+        stats.samples(), stats.unattributedSamples(), stats.otherEventSamples(), stats.malformedLines(),
+        stats.profileWindows(),
         stats.upstreamWindows(), stats.trafficEvents(), publishTime.toMillis()));
 
     long t1 = System.nanoTime();

@@ -79,6 +79,29 @@ class BundlePublisherTest {
     assertThat(wedged.getStacksList()).allSatisfy(s -> assertThat(wedged.getStrings(s.getFrames(0))).isEqualTo("orders-svc"));
   }
 
+  @Test
+  void onlyTheFirstEventTypeOfAFileCountsAsCpu() throws IOException {
+    Path dir = tmp.resolve("events");
+    Files.createDirectories(dir.resolve("perf/h"));
+    String sample = "svc 7/7 [000] 1700000000.%06d: %d %s: \n\t 4011 main.spin+0x1 (/srv/svc)\n\n";
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      text.append(String.format(sample, i * 1000, 10101010, "cpu-clock"));
+      text.append(String.format(sample, i * 1000 + 1, 1, "page-faults"));
+    }
+    Files.writeString(dir.resolve("perf/h/a.txt"), text);
+    Files.writeString(dir.resolve("containers.csv"), "pid,container_id,host,pod,namespace\n7,c,h,,\n");
+    Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n");
+
+    BundlePublisher publisher = new BundlePublisher(WINDOW_MS);
+    List<ProfileWindow> windows = publisher.profileWindows(ReplayBundle.load(dir));
+
+    assertThat(windows).singleElement().satisfies(w -> {
+      assertThat(w.getSampleCount()).isEqualTo(10);
+      assertThat(w.getTotalWeight()).isEqualTo(10 * 10_101_010L);
+    });
+  }
+
   private static void copyCsvFiles(Path from, Path to) throws IOException {
     Files.createDirectories(to);
     for (String name : List.of("containers.csv", "upstream.csv", "traffic.csv", "cpu.csv", "meta.json")) {
