@@ -9,7 +9,8 @@ import java.util.Locale;
 
 /** A deadlock alert as a person reads it on a terminal: what, where, when, why we think so. */
 public final class AlertReport {
-  private static final int STACK_WIDTH = 140;
+  private static final int STACK_WIDTH = 90;
+  private static final int STACK_INDENT = 10;
 
   private AlertReport() {}
 
@@ -50,13 +51,26 @@ public final class AlertReport {
     }
     out.append('\n').append("top stacks (root;...;leaf, share of CPU after the drain)\n");
     for (WeightedStack stack : open.getTopStacks()) {
-      String folded = stack.getFolded();
-      if (folded.length() > STACK_WIDTH) {
-        folded = "..." + folded.substring(folded.length() - STACK_WIDTH + 3);
-      }
-      out.append(String.format(Locale.ROOT, "  %5.1f%%  %s%n", 100 * stack.getShare(), folded));
+      out.append(String.format(Locale.ROOT, "  %5.1f%%  ", 100 * stack.getShare()));
+      wrapFrames(out, stack.getFolded());
     }
     return out.toString();
+  }
+
+  /** A folded stack on as many lines as it needs, broken after a frame's ';'. */
+  private static void wrapFrames(StringBuilder out, String folded) {
+    int column = 0;
+    String[] frames = folded.split(";", -1);
+    for (int i = 0; i < frames.length; i++) {
+      String frame = frames[i] + (i < frames.length - 1 ? ";" : "");
+      if (column > 0 && column + frame.length() > STACK_WIDTH) {
+        out.append('\n').append(" ".repeat(STACK_INDENT));
+        column = 0;
+      }
+      out.append(frame);
+      column += frame.length();
+    }
+    out.append('\n');
   }
 
   private static void line(StringBuilder out, String label, String value) {
