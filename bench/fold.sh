@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks our folder (StackFolder, run through FoldMain: what `stallwatch fold FILE` calls)
+# Benchmarks `stallwatch fold FILE` (the CLI, whole process)
 # against FlameGraph's stackcollapse-perf.pl on a real `perf script` capture of >= 500 MB,
 # checks that both print the same folded stacks, and prints MB/s and samples/s for both.
 #
@@ -16,13 +16,11 @@ PERL_SCRIPT=${1:?usage: bench/fold.sh PATH/TO/stackcollapse-perf.pl}
 WORK=${FOLD_BENCH_DIR:-/tmp/stallwatch-fold-bench}
 MIN_MB=${FOLD_BENCH_MIN_MB:-500}
 RUNS=${FOLD_BENCH_RUNS:-3}
-CLASSES=$ROOT/ingest/target/classes
+JAR=$ROOT/app/target/stallwatch.jar
 CAPTURE=$WORK/capture.perf.txt
 mkdir -p "$WORK"
 
-if [[ ! -f $CLASSES/dev/stallwatch/ingest/perf/FoldMain.class ]]; then
-  (cd "$ROOT" && ./mvnw -B -q -pl ingest -am install -DskipTests)
-fi
+"$ROOT/bin/stallwatch" --version > /dev/null # builds the CLI when it is missing or stale
 
 record_capture() {
   echo "recording 20 s of perf samples at 999 Hz on all CPUs while a mixed workload runs..." >&2
@@ -31,7 +29,7 @@ record_capture() {
   (while ((SECONDS < until)); do zcat "$ROOT"/../shared/perf-captures/*.gz | gzip -1 > /dev/null; done) &
   (while ((SECONDS < until)); do zcat "$ROOT"/../shared/perf-captures/c-dwarf-callgraph.perf.txt.gz \
      | perl "$PERL_SCRIPT" > /dev/null; done) &
-  (while ((SECONDS < until)); do java -cp "$CLASSES" dev.stallwatch.ingest.perf.FoldMain \
+  (while ((SECONDS < until)); do java -jar "$JAR" fold \
      "$ROOT"/../shared/perf-captures/go1.19-osyield-morestack.perf.txt.gz > /dev/null 2>&1; done) &
   (while ((SECONDS < until)); do find /usr -type f -size -64k 2>/dev/null | head -3000 | xargs cat > /dev/null 2>&1; done) &
   perf record -F 999 -g -a -o "$WORK/record.data" -- sleep 20 2> "$WORK/record.log"
@@ -66,7 +64,7 @@ echo "stackcollapse-perf.pl: perl $PERL_SCRIPT"
 perl_secs=$(run perl "$WORK/perl.folded" perl "$PERL_SCRIPT" "$CAPTURE")
 perl_rss=$(rss_mb perl)
 
-java_cmd=(java -cp "$CLASSES" dev.stallwatch.ingest.perf.FoldMain "$CAPTURE")
+java_cmd=(java -jar "$JAR" fold --stats "$CAPTURE")
 echo "ours: ${java_cmd[*]}"
 java_all=()
 for ((i = 1; i <= RUNS; i++)); do
@@ -74,7 +72,7 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 java_secs=$(printf '%s\n' "${java_all[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 java_rss=$(rss_mb java)
-samples=$(sed -E 's/^fold: ([0-9]+) samples.*/\1/' "$WORK/java.stderr")
+samples=$(sed -nE 's/^stallwatch: fold: ([0-9]+) samples.*/\1/p' "$WORK/java.stderr")
 
 if cmp -s <(LC_ALL=C sort "$WORK/perl.folded") <(LC_ALL=C sort "$WORK/java.folded"); then
   same="identical ($(wc -l < "$WORK/java.folded") folded lines)"
@@ -85,7 +83,7 @@ fi
 printf '%-24s %8s %9s %12s %8s\n' contender seconds MB/s samples/s RSS-MB
 printf '%-24s %8.2f %9.1f %12.0f %8s\n' stackcollapse-perf.pl "$perl_secs" \
   "$(echo "$BYTES / 1000000 / $perl_secs" | bc -l)" "$(echo "$samples / $perl_secs" | bc -l)" "$perl_rss"
-printf '%-24s %8.2f %9.1f %12.0f %8s   (median of %d: %s)\n' "StackFolder (FoldMain)" "$java_secs" \
+printf '%-24s %8.2f %9.1f %12.0f %8s   (median of %d: %s)\n' "stallwatch fold" "$java_secs" \
   "$(echo "$BYTES / 1000000 / $java_secs" | bc -l)" "$(echo "$samples / $java_secs" | bc -l)" "$java_rss" \
   "$RUNS" "${java_all[*]}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows both contenders)"

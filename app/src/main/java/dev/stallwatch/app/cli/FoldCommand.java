@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(
@@ -25,6 +26,9 @@ public final class FoldCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", arity = "0..1", defaultValue = "-",
       description = "perf script output, plain or gzip; '-' or nothing for standard input.")
   String input;
+
+  @Option(names = "--stats", description = "Print sample, stack and skipped-line counts on stderr.")
+  boolean stats;
 
   @Override
   public Integer call() throws IOException {
@@ -45,6 +49,12 @@ public final class FoldCommand implements Callable<Integer> {
       }
     }
     out.flush();
+    if (stats) {
+      Progress.log(String.format("fold: %d samples, %d stacks, event %s, %d samples of other events skipped, "
+              + "%d malformed lines", result.samples(), result.stacks(), result.event(), result.filteredSamples(),
+          result.malformedLines()));
+      return 0;
+    }
     if (result.filteredSamples() > 0) {
       Progress.log("fold: kept the first event type, " + result.event() + "; left out " + result.filteredSamples()
           + " sample(s) of other events");
