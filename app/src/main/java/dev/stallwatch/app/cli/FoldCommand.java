@@ -4,6 +4,7 @@ import dev.stallwatch.ingest.perf.StackFolder;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -33,7 +34,19 @@ public final class FoldCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     // bytes in, bytes out: comms and symbols need not be valid UTF-8
-    OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
+    StdoutStream stdout = new StdoutStream();
+    OutputStream out = new BufferedOutputStream(stdout, 1 << 16);
+    try {
+      return fold(out);
+    } catch (IOException e) {
+      if (stdout.failed) {
+        return 141; // the reader went away (`stallwatch fold | head`): stop quietly, like SIGPIPE
+      }
+      throw e;
+    }
+  }
+
+  private int fold(OutputStream out) throws IOException {
     StackFolder.Result result;
     if (input.equals("-")) {
       result = StackFolder.fold(System.in, out);
@@ -63,5 +76,34 @@ public final class FoldCommand implements Callable<Integer> {
       Progress.log("fold: skipped " + result.malformedLines() + " malformed line(s) of " + input);
     }
     return 0;
+  }
+
+  /** Standard output that remembers whether writing to it failed. */
+  private static final class StdoutStream extends FilterOutputStream {
+    boolean failed;
+
+    StdoutStream() {
+      super(new FileOutputStream(FileDescriptor.out));
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      try {
+        out.write(b, off, len);
+      } catch (IOException e) {
+        failed = true;
+        throw e;
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        failed = true;
+        throw e;
+      }
+    }
   }
 }
