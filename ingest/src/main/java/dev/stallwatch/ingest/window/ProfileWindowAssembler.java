@@ -76,17 +76,16 @@ public final class ProfileWindowAssembler {
 
   /** Emits the windows that start before {@code windowStartMs}, oldest first, and forgets them. */
   public List<ProfileWindow> drainBefore(long windowStartMs) {
-    List<Map.Entry<WindowKey, WindowBuilder>> done = new ArrayList<>();
-    for (var entry : windows.entrySet()) {
-      if (entry.getKey().startMs < windowStartMs) {
-        done.add(entry);
+    List<ProfileWindow> out = new ArrayList<>();
+    // keys sort by window start first, so the windows to emit are a prefix of the map
+    var iterator = windows.entrySet().iterator();
+    while (iterator.hasNext()) {
+      var entry = iterator.next();
+      if (entry.getKey().startMs >= windowStartMs) {
+        break;
       }
-    }
-    done.sort(Comparator.comparingLong(e -> e.getKey().startMs));
-    List<ProfileWindow> out = new ArrayList<>(done.size());
-    for (var entry : done) {
-      windows.remove(entry.getKey());
       out.add(entry.getValue().build());
+      iterator.remove();
     }
     return out;
   }
