@@ -1,15 +1,22 @@
 package dev.stallwatch.app.cli;
 
 import dev.stallwatch.app.demo.DemoBundle;
+import dev.stallwatch.app.embedded.EmbeddedKafka;
 import dev.stallwatch.app.replay.ReplayBundle;
 import dev.stallwatch.app.replay.ReplayRunner;
 import dev.stallwatch.incidents.AlertJson;
 import dev.stallwatch.incidents.AlertReport;
+import dev.stallwatch.incidents.notify.AlertNotifier;
+import dev.stallwatch.incidents.notify.Notifier;
+import dev.stallwatch.incidents.notify.RetryPolicy;
+import dev.stallwatch.schemas.Topics;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -26,6 +33,8 @@ import picocli.CommandLine.Option;
             + "and nothing for the others.",
         ""})
 public final class DemoCommand implements Callable<Integer> {
+  private static final Duration PAGE_RETRY_TIME = Duration.ofSeconds(20);
+
   @Option(names = "--bundle-dir", paramLabel = "DIR",
       description = "Write the demo's replay bundle here and keep it (default: a temporary directory, deleted).")
   Path bundleDir;
@@ -36,19 +45,26 @@ public final class DemoCommand implements Callable<Integer> {
   @Mixin
   DetectorSettings detector;
 
+  @Mixin
+  NotifierSettings pages;
+
   @Override
   public Integer call() throws Exception {
     boolean temporary = bundleDir == null;
     Path dir = temporary ? Files.createTempDirectory("stallwatch-demo-") : bundleDir;
     PrintStream stdout = System.out;
     try {
+      List<Notifier> notifiers = pages.notifiers();
       Progress.log("writing the demo bundle to " + dir);
       new DemoBundle().write(dir);
       ReplayRunner runner = new ReplayRunner(detector.options(), detector.rules(), Progress::log);
       ReplayRunner.Result result;
       System.setOut(System.err);
-      try {
-        result = runner.run(ReplayBundle.load(dir));
+      try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        result = runner.run(ReplayBundle.load(dir), kafka);
+        if (!notifiers.isEmpty()) {
+          page(kafka, notifiers);
+        }
       } finally {
         System.setOut(stdout);
       }
@@ -64,6 +80,21 @@ public final class DemoCommand implements Callable<Integer> {
       if (temporary) {
         deleteRecursively(dir);
       }
+    }
+  }
+
+  /** Delivers the alerts on the topic to the configured receivers, then stops. */
+  private static void page(EmbeddedKafka kafka, List<Notifier> notifiers) throws InterruptedException {
+    try (AlertNotifier notifier = AlertNotifier.builder()
+        .bootstrapServers(kafka.bootstrapServers())
+        .topics(Topics.defaults())
+        .notifiers(notifiers)
+        // a demo should not retry a wrong URL for ten minutes
+        .retryPolicy(new RetryPolicy(Duration.ofMillis(200), Duration.ofSeconds(2), PAGE_RETRY_TIME))
+        .build()) {
+      AlertNotifier.DrainResult result = notifier.drainToEnd(PAGE_RETRY_TIME.plusSeconds(30));
+      Progress.log("paged: " + result.delivered() + (result.deadLettered() > 0
+          ? "; " + result.deadLettered() + " alert(s) could not be delivered (see the log above)" : ""));
     }
   }
 
