@@ -36,13 +36,24 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final Path dataDir;
   private final boolean deleteOnClose;
-  private final int brokerPort;
+  private final Ports ports;
   private final KafkaRaftServer server;
 
-  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int brokerPort, KafkaRaftServer server) {
+  /**
+   * The loopback ports of a broker. A test that stops a broker and starts it again on the same
+   * data directory passes the first broker's ports, so that its clients find it where it was.
+   */
+  public record Ports(int broker, int controller) {
+    /** Two ports that are free now. */
+    public static Ports free() {
+      return new Ports(freePort(), freePort());
+    }
+  }
+
+  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, Ports ports, KafkaRaftServer server) {
     this.dataDir = dataDir;
     this.deleteOnClose = deleteOnClose;
-    this.brokerPort = brokerPort;
+    this.ports = ports;
     this.server = server;
   }
 
@@ -58,8 +69,17 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Starts a broker on {@code dataDir}; formats it first when it holds no log yet. */
   public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose) {
     // KafkaRaftServer cannot report a port bound with :0, so pick two free ones up front.
-    int brokerPort = freePort();
-    int controllerPort = freePort();
+    return start(dataDir, deleteOnClose, Ports.free());
+  }
+
+  /**
+   * Starts a broker on {@code dataDir} that listens on {@code ports}; formats it first when it
+   * holds no log yet. Restarting on the same directory and ports keeps the topics, their records
+   * and the idempotent producers' state.
+   */
+  public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, Ports ports) {
+    int brokerPort = ports.broker();
+    int controllerPort = ports.controller();
     int nodeId = 1;
     Path logDir = dataDir.resolve("log");
     Properties props = new Properties();
@@ -102,7 +122,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
       server.startup();
-      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, brokerPort, server);
+      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, ports, server);
       kafka.awaitReady();
       LOG.info("Kafka broker ready at {} (data in {})", kafka.bootstrapServers(), dataDir);
       return kafka;
@@ -112,7 +132,11 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   public String bootstrapServers() {
-    return "127.0.0.1:" + brokerPort;
+    return "127.0.0.1:" + ports.broker();
+  }
+
+  public Ports ports() {
+    return ports;
   }
 
   /** Creates the topics that do not exist yet. */
