@@ -26,6 +26,15 @@ public final class EventPublisher implements EventSink {
   private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
 
   public EventPublisher(String bootstrapServers, Topics topics, Properties overrides) {
+    this.producer = new KafkaProducer<>(producerProperties(bootstrapServers, overrides), new StringSerializer(), new ByteArraySerializer());
+    this.topics = topics;
+  }
+
+  /**
+   * How collector events are produced: idempotent (a retried send is written once), acks from all
+   * replicas, lz4, batched; {@code overrides} (the user's {@code --kafka-config}) win.
+   */
+  static Properties producerProperties(String bootstrapServers, Properties overrides) {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -34,8 +43,7 @@ public final class EventPublisher implements EventSink {
     props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
     props.putAll(overrides);
-    this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
-    this.topics = topics;
+    return props;
   }
 
   @Override

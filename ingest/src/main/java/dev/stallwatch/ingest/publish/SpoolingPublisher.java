@@ -117,18 +117,12 @@ public final class SpoolingPublisher implements EventSink {
    * (the user's {@code --kafka-config}) win.
    */
   static Properties producerProperties(String bootstrapServers, Properties overrides) {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-    props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
-    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Integer.MAX_VALUE));
+    Properties spooling = new Properties();
+    spooling.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Integer.MAX_VALUE));
     // a send waiting for metadata holds the sender thread: fail it soon and retry from the spool
-    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
-    props.putAll(overrides);
-    return props;
+    spooling.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+    spooling.putAll(overrides);
+    return EventPublisher.producerProperties(bootstrapServers, spooling);
   }
 
   @Override
