@@ -1,7 +1,9 @@
 package dev.stallwatch.app;
 
 import dev.stallwatch.app.cli.DemoCommand;
+import dev.stallwatch.app.cli.DrainCommand;
 import dev.stallwatch.app.cli.FoldCommand;
+import dev.stallwatch.app.cli.IncidentsCommand;
 import dev.stallwatch.app.cli.JobCommand;
 import dev.stallwatch.app.cli.ReplayCommand;
 import dev.stallwatch.app.cli.UserError;
@@ -26,6 +28,8 @@ import picocli.CommandLine.Command;
         ReplayCommand.class,
         FoldCommand.class,
         JobCommand.class,
+        IncidentsCommand.class,
+        DrainCommand.class,
         CommandLine.HelpCommand.class})
 public final class Stallwatch implements Runnable {
   public static final int EXIT_OK = 0;

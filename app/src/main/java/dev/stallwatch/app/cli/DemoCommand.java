@@ -9,6 +9,9 @@ import dev.stallwatch.incidents.AlertReport;
 import dev.stallwatch.incidents.notify.AlertNotifier;
 import dev.stallwatch.incidents.notify.Notifier;
 import dev.stallwatch.incidents.notify.RetryPolicy;
+import dev.stallwatch.incidents.store.DatabaseOptions;
+import dev.stallwatch.incidents.store.IncidentDatabase;
+import dev.stallwatch.incidents.store.IncidentIngestor;
 import dev.stallwatch.schemas.Topics;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -48,6 +51,9 @@ public final class DemoCommand implements Callable<Integer> {
   @Mixin
   NotifierSettings pages;
 
+  @Mixin
+  IncidentStoreOptions store;
+
   @Override
   public Integer call() throws Exception {
     boolean temporary = bundleDir == null;
@@ -60,8 +66,10 @@ public final class DemoCommand implements Callable<Integer> {
       ReplayRunner runner = new ReplayRunner(detector.options(), detector.rules(), Progress::log);
       ReplayRunner.Result result;
       System.setOut(System.err);
-      try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      try (EmbeddedKafka kafka = EmbeddedKafka.start();
+           IncidentDatabase database = store.open(DatabaseOptions.Access.READ_WRITE)) {
         result = runner.run(ReplayBundle.load(dir), kafka);
+        record(kafka, database);
         if (!notifiers.isEmpty()) {
           page(kafka, notifiers);
         }
@@ -80,6 +88,18 @@ public final class DemoCommand implements Callable<Integer> {
       if (temporary) {
         deleteRecursively(dir);
       }
+    }
+  }
+
+  /** Stores the alerts on the topic as incidents, so that {@code stallwatch incidents} shows them. */
+  private static void record(EmbeddedKafka kafka, IncidentDatabase database) {
+    try (IncidentIngestor ingestor = IncidentIngestor.builder()
+        .bootstrapServers(kafka.bootstrapServers())
+        .topics(Topics.defaults())
+        .store(database.store())
+        .build()) {
+      ingestor.drainToEnd(Duration.ofSeconds(30));
+      Progress.log("incidents stored in " + database.describe() + "; see them with 'stallwatch incidents list'");
     }
   }
 

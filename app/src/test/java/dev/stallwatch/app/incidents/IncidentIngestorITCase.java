@@ -1,0 +1,321 @@
+package dev.stallwatch.app.incidents;
+
+import static dev.stallwatch.app.incidents.IncidentFixtures.DETECTED;
+import static dev.stallwatch.app.incidents.IncidentFixtures.open;
+import static dev.stallwatch.app.incidents.IncidentFixtures.resolved;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.stallwatch.app.embedded.EmbeddedKafka;
+import dev.stallwatch.incidents.query.Incident;
+import dev.stallwatch.incidents.query.IncidentQuery;
+import dev.stallwatch.incidents.query.IncidentStatus;
+import dev.stallwatch.incidents.store.DatabaseOptions;
+import dev.stallwatch.incidents.store.IncidentDatabase;
+import dev.stallwatch.incidents.store.IncidentIngestor;
+import dev.stallwatch.incidents.store.IncidentStore;
+import dev.stallwatch.incidents.store.IncidentStoreException;
+import dev.stallwatch.incidents.store.IngestStats;
+import dev.stallwatch.schemas.Topics;
+import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ingestor against a real in-process Kafka broker and a real (embedded) PostgreSQL: what is
+ * stored, what is dead-lettered, and that an offset is committed only once its row is durable.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class IncidentIngestorITCase {
+  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+  private static final AtomicInteger TEST_NUMBER = new AtomicInteger();
+
+  @TempDir
+  static Path dataDir;
+
+  private static EmbeddedKafka kafka;
+  private static DatabaseOptions databaseOptions;
+  private static IncidentDatabase database;
+
+  private Topics topics;
+  private String group;
+  private TopicPartition alertsPartition;
+
+  @BeforeAll
+  static void start() {
+    kafka = EmbeddedKafka.start();
+    // a fixed port: the tests stop the database and start it again where the ingestor expects it
+    databaseOptions = DatabaseOptions.embedded(dataDir).withEmbeddedPort(freePort());
+    database = IncidentDatabase.open(databaseOptions);
+  }
+
+  @AfterAll
+  static void stop() {
+    database.close();
+    kafka.close();
+  }
+
+  @BeforeEach
+  void freshTopicsAndGroup() {
+    int n = TEST_NUMBER.incrementAndGet();
+    topics = Topics.defaults().withSuffix("-ingest-" + n);
+    group = "stallwatch-incidents-test-" + n;
+    alertsPartition = new TopicPartition(topics.alerts(), 0);
+    kafka.createTopics(List.of(topics.alerts(), topics.deadLetter()), 1);
+  }
+
+  private IncidentIngestor ingestor(IncidentStore store) {
+    return IncidentIngestor.builder()
+        .bootstrapServers(kafka.bootstrapServers())
+        .topics(topics)
+        .groupId(group)
+        .store(store)
+        .pollTimeout(Duration.ofMillis(100))
+        .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(400))
+        .build();
+  }
+
+  @Test
+  void drainStoresEveryAlertOnceAndCommitsTheEndOffset() {
+    DeadlockAlert a = open("drain-a");
+    DeadlockAlert b = open("drain-b", "b0b0b0b0", "node-b", DETECTED.plusSeconds(60));
+    publish(a, b, resolved(a, DETECTED.plusSeconds(300), "healthy-windows"), a);
+
+    IngestStats stats;
+    try (IncidentIngestor ingestor = ingestor(database.store())) {
+      stats = ingestor.drainToEnd(DRAIN_TIMEOUT);
+    }
+    assertThat(stats.records()).isEqualTo(4);
+    assertThat(stats.written()).isEqualTo(3);
+    assertThat(stats.unchanged()).as("the replayed OPEN").isEqualTo(1);
+    assertThat(stats.deadLettered()).isZero();
+    assertThat(find("drain-a").orElseThrow().status()).isEqualTo(IncidentStatus.RESOLVED);
+    assertThat(find("drain-b").orElseThrow().status()).isEqualTo(IncidentStatus.OPEN);
+    assertThat(committedOffset()).contains(4L);
+
+    // a second drain of the same group has nothing left to do
+    try (IncidentIngestor again = ingestor(database.store())) {
+      assertThat(again.drainToEnd(DRAIN_TIMEOUT).records()).isZero();
+    }
+  }
+
+  @Test
+  void undecodableRecordsGoToTheDeadLetterTopicWithTheError() {
+    byte[] garbage = "not an alert".getBytes(StandardCharsets.UTF_8);
+    publishRaw(garbage);
+    publish(open("after-garbage"));
+
+    IngestStats stats;
+    try (IncidentIngestor ingestor = ingestor(database.store())) {
+      stats = ingestor.drainToEnd(DRAIN_TIMEOUT);
+    }
+    assertThat(stats.deadLettered()).isEqualTo(1);
+    assertThat(find("after-garbage")).isPresent();
+    assertThat(committedOffset()).contains(2L);
+
+    List<ConsumerRecord<byte[], byte[]>> letters = readAll(topics.deadLetter(), 1);
+    assertThat(letters.get(0).value()).isEqualTo(garbage);
+    assertThat(header(letters.get(0), IncidentIngestor.ERROR_HEADER)).startsWith("undecodable alert: ");
+    assertThat(header(letters.get(0), IncidentIngestor.SOURCE_TOPIC_HEADER)).isEqualTo(topics.alerts());
+    assertThat(header(letters.get(0), IncidentIngestor.SOURCE_OFFSET_HEADER)).isEqualTo("0");
+  }
+
+  @Test
+  void anAlertTheDatabaseRefusesIsDeadLetteredAndTheRestOfItsBatchStored() {
+    DeadlockAlert refused = DeadlockAlert.newBuilder(open("nul-host")).setHost("node\u0000a").build();
+    publish(open("before-nul"), refused, open("after-nul"));
+
+    IngestStats stats;
+    try (IncidentIngestor ingestor = ingestor(database.store())) {
+      stats = ingestor.drainToEnd(DRAIN_TIMEOUT);
+    }
+    assertThat(stats.deadLettered()).isEqualTo(1);
+    assertThat(find("before-nul")).isPresent();
+    assertThat(find("after-nul")).isPresent();
+    assertThat(find("nul-host")).isEmpty();
+    assertThat(header(readAll(topics.deadLetter(), 1).get(0), IncidentIngestor.ERROR_HEADER))
+        .startsWith("refused by the incident store: ");
+    assertThat(committedOffset()).contains(3L);
+  }
+
+  @Test
+  void alertsOfAnAbortedTransactionAreNeverStored() {
+    try (KafkaProducer<byte[], byte[]> producer = transactionalProducer()) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(record(open("aborted")));
+      producer.abortTransaction();
+      producer.beginTransaction();
+      producer.send(record(open("committed")));
+      producer.commitTransaction();
+    }
+    try (IncidentIngestor ingestor = ingestor(database.store())) {
+      ingestor.drainToEnd(DRAIN_TIMEOUT);
+    }
+    assertThat(find("committed")).isPresent();
+    assertThat(find("aborted")).isEmpty();
+  }
+
+  @Test
+  void whileTheStoreIsDownTheOffsetStaysAndTheRecordIsConsumedAgainLater() {
+    IncidentStore store = database.store();
+    publish(open("stored-first"));
+    try (IncidentIngestor ingestor = ingestor(store)) {
+      ingestor.drainToEnd(DRAIN_TIMEOUT);
+    }
+    assertThat(committedOffset()).contains(1L);
+
+    publish(open("while-down"));
+    database.close();
+    try (IncidentIngestor ingestor = ingestor(store)) {
+      assertThatThrownBy(() -> ingestor.drainToEnd(DRAIN_TIMEOUT)).isInstanceOf(IncidentStoreException.class);
+    } finally {
+      database = IncidentDatabase.open(databaseOptions);
+    }
+    assertThat(committedOffset()).as("no commit for a row that is not stored").contains(1L);
+    assertThat(find("while-down")).isEmpty();
+
+    IngestStats stats;
+    try (IncidentIngestor ingestor = ingestor(store)) {
+      stats = ingestor.drainToEnd(DRAIN_TIMEOUT);
+    }
+    assertThat(stats.records()).as("consumed again").isEqualTo(1);
+    assertThat(find("while-down")).isPresent();
+    assertThat(committedOffset()).contains(2L);
+  }
+
+  @Test
+  void runningIngestorRetriesWhileTheStoreIsDownAndCommitsOnlyOnceItIsBack() throws Exception {
+    IncidentStore store = database.store();
+    IncidentIngestor ingestor = ingestor(store);
+    CompletableFuture<Void> running = CompletableFuture.runAsync(ingestor::run);
+    try {
+      publish(open("live-1"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> committedOffset().orElse(0L) == 1L);
+      assertThat(find("live-1")).isPresent();
+
+      database.close();
+      publish(open("live-2"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> ingestor.stats().failedAttempts() >= 2);
+      assertThat(committedOffset()).as("the offset waits for the row").contains(1L);
+
+      database = IncidentDatabase.open(databaseOptions);
+      await().atMost(Duration.ofSeconds(30)).until(() -> committedOffset().orElse(0L) == 2L);
+      assertThat(find("live-2")).isPresent();
+      assertThat(running).isNotDone();
+    } finally {
+      ingestor.close();
+    }
+    // close() stops run(): it returns normally
+    running.get(30, TimeUnit.SECONDS);
+  }
+
+  private Optional<Incident> find(String id) {
+    return new IncidentQuery(database.readOnlyDataSource()).findById(id);
+  }
+
+  private Optional<Long> committedOffset() {
+    try (var admin = kafka.admin()) {
+      Map<TopicPartition, OffsetAndMetadata> offsets =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+      OffsetAndMetadata offset = offsets.get(alertsPartition);
+      return offset == null ? Optional.empty() : Optional.of(offset.offset());
+    } catch (Exception e) {
+      throw new IllegalStateException("could not read the offsets of " + group, e);
+    }
+  }
+
+  private ProducerRecord<byte[], byte[]> record(DeadlockAlert alert) {
+    try {
+      ByteBuffer buffer = alert.toByteBuffer();
+      byte[] value = new byte[buffer.remaining()];
+      buffer.get(value);
+      return new ProducerRecord<>(topics.alerts(), alert.getContainerId().getBytes(StandardCharsets.UTF_8), value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void publish(DeadlockAlert... alerts) {
+    try (KafkaProducer<byte[], byte[]> producer = producer(Map.of())) {
+      for (DeadlockAlert alert : alerts) {
+        producer.send(record(alert));
+      }
+    }
+  }
+
+  private void publishRaw(byte[] value) {
+    try (KafkaProducer<byte[], byte[]> producer = producer(Map.of())) {
+      producer.send(new ProducerRecord<>(topics.alerts(), null, value));
+    }
+  }
+
+  private KafkaProducer<byte[], byte[]> transactionalProducer() {
+    return producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "ingest-test-" + group));
+  }
+
+  private KafkaProducer<byte[], byte[]> producer(Map<String, Object> extra) {
+    Map<String, Object> props = new HashMap<>(extra);
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int expected) {
+    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+             new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.assign(List.of(new TopicPartition(topic, 0)));
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+        return records.size() >= expected;
+      });
+    }
+    return records;
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
