@@ -1,5 +1,6 @@
 package dev.stallwatch.incidents.notify;
 
+import dev.stallwatch.schemas.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -20,13 +21,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * letters, so one tool reads both.
  */
 public final class KafkaDeadLetterSink implements DeadLetterSink {
-  public static final String ERROR_HEADER = "stallwatch.error";
-  public static final String RECEIVER_HEADER = "stallwatch.receiver";
-  public static final String STATUS_HEADER = "stallwatch.status";
-  public static final String SOURCE_TOPIC_HEADER = "stallwatch.source.topic";
-  public static final String SOURCE_PARTITION_HEADER = "stallwatch.source.partition";
-  public static final String SOURCE_OFFSET_HEADER = "stallwatch.source.offset";
-  public static final String SOURCE_TIMESTAMP_HEADER = "stallwatch.source.timestamp";
+  public static final String ERROR_HEADER = DeadLetterHeaders.ERROR;
+  public static final String RECEIVER_HEADER = DeadLetterHeaders.RECEIVER;
+  public static final String STATUS_HEADER = DeadLetterHeaders.STATUS;
+  public static final String SOURCE_TOPIC_HEADER = DeadLetterHeaders.SOURCE_TOPIC;
+  public static final String SOURCE_PARTITION_HEADER = DeadLetterHeaders.SOURCE_PARTITION;
+  public static final String SOURCE_OFFSET_HEADER = DeadLetterHeaders.SOURCE_OFFSET;
+  public static final String SOURCE_TIMESTAMP_HEADER = DeadLetterHeaders.SOURCE_TIMESTAMP;
 
   private static final AtomicLong INSTANCES = new AtomicLong();
 

@@ -1,5 +1,6 @@
 package dev.stallwatch.incidents.store;
 
+import dev.stallwatch.schemas.DeadLetterHeaders;
 import dev.stallwatch.schemas.Topics;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
 import java.io.IOException;
@@ -77,11 +78,11 @@ public final class IncidentIngestor implements AutoCloseable {
   public static final String DEFAULT_GROUP_ID = "stallwatch-incidents";
 
   // the same headers as the detection job's dead letters (jobs' DeadLetterSerializer)
-  public static final String ERROR_HEADER = "stallwatch.error";
-  public static final String SOURCE_TOPIC_HEADER = "stallwatch.source.topic";
-  public static final String SOURCE_PARTITION_HEADER = "stallwatch.source.partition";
-  public static final String SOURCE_OFFSET_HEADER = "stallwatch.source.offset";
-  public static final String SOURCE_TIMESTAMP_HEADER = "stallwatch.source.timestamp";
+  public static final String ERROR_HEADER = DeadLetterHeaders.ERROR;
+  public static final String SOURCE_TOPIC_HEADER = DeadLetterHeaders.SOURCE_TOPIC;
+  public static final String SOURCE_PARTITION_HEADER = DeadLetterHeaders.SOURCE_PARTITION;
+  public static final String SOURCE_OFFSET_HEADER = DeadLetterHeaders.SOURCE_OFFSET;
+  public static final String SOURCE_TIMESTAMP_HEADER = DeadLetterHeaders.SOURCE_TIMESTAMP;
 
   private static final Logger LOG = LoggerFactory.getLogger(IncidentIngestor.class);
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);

@@ -1,5 +1,6 @@
 package dev.stallwatch.jobs.sinks;
 
+import dev.stallwatch.schemas.DeadLetterHeaders;
 import dev.stallwatch.jobs.events.DeadLetter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -12,11 +13,11 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 /** Dead letters to Kafka: the original key and value, where they came from and why in headers. */
 public final class DeadLetterSerializer implements KafkaRecordSerializationSchema<DeadLetter> {
 
-  public static final String ERROR_HEADER = "stallwatch.error";
-  public static final String SOURCE_TOPIC_HEADER = "stallwatch.source.topic";
-  public static final String SOURCE_PARTITION_HEADER = "stallwatch.source.partition";
-  public static final String SOURCE_OFFSET_HEADER = "stallwatch.source.offset";
-  public static final String SOURCE_TIMESTAMP_HEADER = "stallwatch.source.timestamp";
+  public static final String ERROR_HEADER = DeadLetterHeaders.ERROR;
+  public static final String SOURCE_TOPIC_HEADER = DeadLetterHeaders.SOURCE_TOPIC;
+  public static final String SOURCE_PARTITION_HEADER = DeadLetterHeaders.SOURCE_PARTITION;
+  public static final String SOURCE_OFFSET_HEADER = DeadLetterHeaders.SOURCE_OFFSET;
+  public static final String SOURCE_TIMESTAMP_HEADER = DeadLetterHeaders.SOURCE_TIMESTAMP;
 
   private final String topic;
 
