@@ -6,6 +6,7 @@ import dev.stallwatch.app.cli.FoldCommand;
 import dev.stallwatch.app.cli.IncidentsCommand;
 import dev.stallwatch.app.cli.JobCommand;
 import dev.stallwatch.app.cli.ReplayCommand;
+import dev.stallwatch.app.cli.ServeCommand;
 import dev.stallwatch.app.cli.UserError;
 import dev.stallwatch.app.replay.BundleException;
 import java.io.PrintWriter;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Command;
         JobCommand.class,
         IncidentsCommand.class,
         DrainCommand.class,
+        ServeCommand.class,
         CommandLine.HelpCommand.class})
 public final class Stallwatch implements Runnable {
   public static final int EXIT_OK = 0;

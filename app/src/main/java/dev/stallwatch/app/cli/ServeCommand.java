@@ -1,0 +1,229 @@
+package dev.stallwatch.app.cli;
+
+import dev.stallwatch.incidents.notify.Notifier;
+import dev.stallwatch.incidents.store.DatabaseOptions;
+import dev.stallwatch.incidents.store.IncidentDatabase;
+import dev.stallwatch.incidents.web.ApiToken;
+import dev.stallwatch.incidents.web.IncidentService;
+import dev.stallwatch.schemas.Topics;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Serves the incident history: the incident pages, the JSON API under /api/v1 (bearer token), /healthz and "
+            + "/metrics. With --bootstrap-servers it also stores the alerts of stallwatch.alerts.v1 as they come "
+            + "and, with a receiver configured, pages PagerDuty, Alertmanager or a webhook. Runs until interrupted.",
+        ""})
+public final class ServeCommand implements Callable<Integer> {
+  public static final String API_TOKEN_ENV = "STALLWATCH_API_TOKEN";
+  /** What a stop may take: the notifier delivers what is in flight, the ingestor commits what it stored. */
+  private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(60);
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
+      description = "Where the pages and the API listen (default: ${DEFAULT-VALUE}; 0.0.0.0:8080 for every interface).")
+  String listen;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]",
+      description = "Kafka with the alerts topic: store its alerts and page. Without it the store is served read-only.")
+  String bootstrapServers;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client properties (SASL, TLS, ...) for the ingestor and the notifier.")
+  Path kafkaConfig;
+
+  @Option(names = "--api-token-file", paramLabel = "FILE",
+      description = "File holding the API's bearer token, at least " + ApiToken.MIN_LENGTH + " characters (default: the "
+          + API_TOKEN_ENV + " environment variable).")
+  Path apiTokenFile;
+
+  @Mixin
+  IncidentStoreOptions store;
+
+  @Mixin
+  NotifierSettings pages;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    IncidentService service = start(System.getenv());
+    announce(service);
+    runUntilStopped(service);
+    return 0;
+  }
+
+  /** Checks every option before the store starts, then opens the store and starts serving. */
+  IncidentService start(Map<String, String> env) {
+    InetSocketAddress address = listenAddress();
+    ApiToken token = apiToken(env);
+    if (pages.any() && bootstrapServers == null) {
+      throw new UserError("--pagerduty-*, --alertmanager-url and --webhook-url page from the alerts topic: "
+          + "give --bootstrap-servers too");
+    }
+    List<Notifier> notifiers = pages.notifiers();
+    Properties kafkaProperties = kafkaProperties();
+    IncidentDatabase database = store.open(bootstrapServers != null
+        ? DatabaseOptions.Access.READ_WRITE : DatabaseOptions.Access.READ_ONLY);
+    try {
+      IncidentService.Builder service = IncidentService.builder()
+          .database(database)
+          .listen(address)
+          .apiToken(token)
+          .notifiers(notifiers);
+      if (bootstrapServers != null) {
+        service.bootstrapServers(bootstrapServers).topics(Topics.defaults()).kafkaProperties(kafkaProperties);
+      }
+      return service.start();
+    } catch (UncheckedIOException e) {
+      database.close();
+      throw new UserError("--listen " + listen + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  private void announce(IncidentService service) {
+    URI base = service.baseUri();
+    Progress.log("incident store: " + service.storeDescription());
+    if (service.ingesting()) {
+      Progress.log("storing the alerts of " + Topics.DEFAULT_ALERTS + " at " + bootstrapServers);
+    } else {
+      Progress.log("no --bootstrap-servers: serving the store read-only, no alerts are stored and nothing pages");
+    }
+    if (!service.receivers().isEmpty()) {
+      Progress.log("paging " + String.join(", ", service.receivers()) + "; pages link to " + pages.incidentBaseUrl
+          + (service.firingFromStore() > 0
+              ? "; Alertmanager keeps hearing of " + service.firingFromStore() + " open incident(s) from the store" : ""));
+    }
+    Progress.log("incident pages: " + base + "/");
+    Progress.log("API:            " + base + "/api/v1/incidents (Authorization: Bearer <token>)");
+    Progress.log("health:         " + base + "/healthz   metrics: " + base + "/metrics");
+    Progress.log("serving; Ctrl-C to stop");
+  }
+
+  /**
+   * Blocks until SIGINT or SIGTERM, then closes everything before the JVM exits: the shutdown
+   * hook only signals this thread and waits for it, so the order of the close stays in one place.
+   */
+  private static void runUntilStopped(IncidentService service) throws InterruptedException {
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopRequested.countDown();
+      try {
+        if (!stopped.await(SHUTDOWN_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+          System.err.println("stallwatch: did not stop within " + SHUTDOWN_WAIT.toSeconds() + " s; exiting anyway");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "stallwatch-serve-shutdown"));
+    try {
+      stopRequested.await();
+      Progress.log("stopping: delivering pages in flight, committing stored alerts, closing the store");
+    } finally {
+      try {
+        service.close();
+        // before the count-down: once the hook returns, the JVM halts
+        Progress.log("stopped");
+      } finally {
+        stopped.countDown();
+      }
+    }
+  }
+
+  private InetSocketAddress listenAddress() {
+    int colon = listen.lastIndexOf(':');
+    if (colon <= 0 || colon == listen.length() - 1) {
+      throw new UserError("--listen: expected HOST:PORT like 127.0.0.1:8080, got '" + listen + "'");
+    }
+    String host = listen.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(listen.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new UserError("--listen: the port of '" + listen + "' is not a number", e);
+    }
+    if (port < 0 || port > 65535) {
+      throw new UserError("--listen: port " + port + " is out of range");
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByName(host), port);
+    } catch (UnknownHostException e) {
+      throw new UserError("--listen: unknown host '" + host + "'", e);
+    }
+  }
+
+  private ApiToken apiToken(Map<String, String> env) {
+    String token;
+    String source;
+    if (apiTokenFile != null) {
+      token = firstLine(apiTokenFile, "--api-token-file");
+      source = "--api-token-file " + apiTokenFile;
+    } else {
+      token = env.get(API_TOKEN_ENV);
+      source = API_TOKEN_ENV;
+      if (token == null || token.isBlank()) {
+        throw new UserError("the API needs a bearer token: set " + API_TOKEN_ENV + " or --api-token-file FILE ("
+            + ApiToken.HOW_TO_MAKE + " > FILE)");
+      }
+      token = token.strip();
+    }
+    try {
+      return ApiToken.of(token);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(source + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The first line, so that the line feed 'echo' adds is no part of the token. */
+  private static String firstLine(Path file, String option) {
+    if (!Files.isRegularFile(file)) {
+      throw new UserError(option + " " + file + ": no such file");
+    }
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
+    } catch (IOException e) {
+      throw new UserError(option + " " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Properties kafkaProperties() {
+    Properties properties = new Properties();
+    if (kafkaConfig == null) {
+      return properties;
+    }
+    if (bootstrapServers == null) {
+      throw new UserError("--kafka-config goes with --bootstrap-servers");
+    }
+    try (Reader reader = Files.newBufferedReader(kafkaConfig, StandardCharsets.UTF_8)) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new UserError("--kafka-config " + kafkaConfig + ": " + e.getMessage(), e);
+    }
+    return properties;
+  }
+}
