@@ -1,5 +1,6 @@
 package dev.stallwatch.app;
 
+import dev.stallwatch.app.cli.CollectCommand;
 import dev.stallwatch.app.cli.DemoCommand;
 import dev.stallwatch.app.cli.DrainCommand;
 import dev.stallwatch.app.cli.FoldCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
         ReplayCommand.class,
         FoldCommand.class,
         JobCommand.class,
+        CollectCommand.class,
         IncidentsCommand.class,
         DrainCommand.class,
         ServeCommand.class,

@@ -1,0 +1,70 @@
+package dev.stallwatch.ingest.collector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class CollectorHttpServerTest {
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @Test
+  void servesTheCollectorAndJvmMetricsInPrometheusTextFormat() throws Exception {
+    CollectorMetrics metrics = new CollectorMetrics(new PrometheusRegistry());
+    metrics.sampleRead();
+    metrics.parseErrors(3);
+    try (CollectorHttpServer server = CollectorHttpServer.start(new InetSocketAddress("127.0.0.1", 0), metrics.registry())) {
+      HttpResponse<String> response = get(server, "/metrics");
+
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+      assertThat(response.body()).contains(
+          "stallwatch_collector_samples_total 1.0",
+          "stallwatch_collector_parse_errors_total 3.0",
+          "stallwatch_collector_perf_restarts_total 0.0",
+          "stallwatch_collector_samples_skipped_total{reason=\"late\"} 0.0",
+          "stallwatch_collector_sample_delay_seconds_bucket{le=\"0.5\"}",
+          "jvm_memory_used_bytes");
+      assertThat(get(server, "/metrics/x").statusCode()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void othersAddTheirRoutesOnTheSameServer() throws Exception {
+    try (CollectorHttpServer server = CollectorHttpServer.start(new InetSocketAddress("127.0.0.1", 0), new PrometheusRegistry())) {
+      server.route("/v1/upstream", exchange -> {
+        byte[] body = "accepted".getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(202, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+      });
+
+      HttpResponse<String> response = get(server, "/v1/upstream");
+      assertThat(response.statusCode()).isEqualTo(202);
+      assertThat(response.body()).isEqualTo("accepted");
+    }
+  }
+
+  @Test
+  void parsesListenAddresses() {
+    assertThat(CollectorHttpServer.parseAddress("127.0.0.1:9464")).hasValue(new InetSocketAddress("127.0.0.1", 9464));
+    assertThat(CollectorHttpServer.parseAddress(":9464")).hasValue(new InetSocketAddress(9464));
+    assertThat(CollectorHttpServer.parseAddress("[::1]:9464")).hasValue(new InetSocketAddress("::1", 9464));
+    assertThat(CollectorHttpServer.parseAddress("off")).isEmpty();
+    assertThat(CollectorHttpServer.parseAddress("")).isEmpty();
+    assertThatThrownBy(() -> CollectorHttpServer.parseAddress("9464")).hasMessageContaining("HOST:PORT");
+    assertThatThrownBy(() -> CollectorHttpServer.parseAddress("localhost:http")).hasMessageContaining("port number");
+  }
+
+  private HttpResponse<String> get(CollectorHttpServer server, String path) throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + server.address().getPort() + path);
+    return http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
