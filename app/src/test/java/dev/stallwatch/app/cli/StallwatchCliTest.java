@@ -28,12 +28,12 @@ class StallwatchCliTest {
   @Test
   void helpListsTheCommands() {
     assertThat(run("--help")).isZero();
-    assertThat(out.toString()).contains("demo", "replay", "fold", "job");
+    assertThat(out.toString()).contains("demo", "replay", "fold", "job", "collect", "drain", "incidents", "serve");
   }
 
   @Test
   void everyCommandHasHelp() {
-    for (String command : new String[] {"demo", "replay", "fold", "job"}) {
+    for (String command : new String[] {"demo", "replay", "fold", "job", "collect", "drain", "incidents", "serve"}) {
       StringWriter commandOut = new StringWriter();
       CommandLine cli = Stallwatch.commandLine();
       cli.setOut(new PrintWriter(commandOut, true));
