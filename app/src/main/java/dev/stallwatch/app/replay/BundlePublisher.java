@@ -13,8 +13,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Publishes a bundle through the collector's own code path: perf text → {@link PerfSample} →
@@ -49,7 +52,9 @@ public final class BundlePublisher {
     Map<String, ContainerRef> byId = bundle.containersById();
     for (ReplayBundle.CpuRow row : bundle.cpu()) {
       ContainerRef container = byId.getOrDefault(row.containerId(), new ContainerRef(row.containerId(), "", "", "", ""));
-      assembler.addCgroupCpu(container, row.windowStartMs(), Math.round(row.cpuSeconds() * 1e9));
+      for (AlignedWindows.Share share : AlignedWindows.split(row.windowStartMs(), row.windowEndMs(), windowMillis)) {
+        assembler.addCgroupCpu(container, share.startMs(), Math.round(row.cpuSeconds() * share.fraction() * 1e9));
+      }
     }
     List<ProfileWindow> windows = assembler.drainAll();
     windows.forEach(w -> seen(w.getWindowEndMs()));
@@ -60,7 +65,8 @@ public final class BundlePublisher {
     List<ProfileWindow> windows = profileWindows(bundle);
     Map<String, ContainerRef> byId = bundle.containersById();
     windows.forEach(publisher::publish);
-    for (UpstreamWindow window : bundle.upstream()) {
+    List<UpstreamWindow> upstream = alignedUpstream(bundle.upstream());
+    for (UpstreamWindow window : upstream) {
       ContainerRef container = byId.get(window.getContainerId());
       publisher.publish(container == null ? window : window.toBuilder().setHost(container.host()).build());
       seen(window.getWindowEndMs());
@@ -70,8 +76,35 @@ public final class BundlePublisher {
       seen(event.getTimestampMs());
     }
     publisher.flush();
-    return new Stats(samples, unattributed, otherEvents, malformed, windows.size(), bundle.upstream().size(),
+    return new Stats(samples, unattributed, otherEvents, malformed, windows.size(), upstream.size(),
         bundle.traffic().size(), perfBytes);
+  }
+
+  /**
+   * One upstream window per container and aligned window, as a collector publishes them: rows of
+   * other lengths or alignments are spread by overlap, and rows that land in the same window add
+   * up (the detector keeps only the last window per source and window, as a redelivery).
+   */
+  List<UpstreamWindow> alignedUpstream(List<UpstreamWindow> rows) {
+    Map<String, Map<Long, long[]>> counts = new TreeMap<>(); // container -> window start -> {requests, timeouts}
+    for (UpstreamWindow row : rows) {
+      List<AlignedWindows.Share> shares = AlignedWindows.split(row.getWindowStartMs(), row.getWindowEndMs(), windowMillis);
+      long[] requests = AlignedWindows.apportion(row.getRequests(), shares);
+      long[] timeouts = AlignedWindows.apportion(row.getTimeouts(), shares);
+      Map<Long, long[]> windows = counts.computeIfAbsent(row.getContainerId(), k -> new TreeMap<>());
+      for (int i = 0; i < shares.size(); i++) {
+        long[] acc = windows.computeIfAbsent(shares.get(i).startMs(), k -> new long[2]);
+        acc[0] += requests[i];
+        acc[1] += timeouts[i];
+      }
+    }
+    List<UpstreamWindow> aligned = new ArrayList<>();
+    counts.forEach((container, windows) -> windows.forEach((start, acc) -> aligned.add(UpstreamWindow.newBuilder()
+        .setSource(ReplayBundle.UPSTREAM_SOURCE).setContainerId(container)
+        .setWindowStartMs(start).setWindowEndMs(start + windowMillis)
+        .setRequests(acc[0]).setTimeouts(acc[1]).build())));
+    aligned.sort(Comparator.comparingLong(UpstreamWindow::getWindowStartMs).thenComparing(UpstreamWindow::getContainerId));
+    return aligned;
   }
 
   /** The end of the bundle's data: the latest window end or event time published. */

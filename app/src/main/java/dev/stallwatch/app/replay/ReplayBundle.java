@@ -131,25 +131,23 @@ public record ReplayBundle(
 
   private static List<UpstreamWindow> upstream(Path file) {
     CsvFile csv = new CsvFile(file, List.of("window_start_ms", "window_end_ms", "container_id", "requests", "timeouts"));
-    // Rows for the same container and window are separate reports (two balancers, say): add them.
-    Map<List<Object>, UpstreamWindow.Builder> windows = new LinkedHashMap<>();
+    List<UpstreamWindow> rows = new ArrayList<>();
     csv.forEachRow(row -> {
       long start = row.nonNegativeLong("window_start_ms");
       long end = row.nonNegativeLong("window_end_ms");
       if (end <= start) {
         throw row.error("window_end_ms " + end + " is not after window_start_ms " + start);
       }
-      String container = row.nonEmpty("container_id");
-      long requests = row.nonNegativeLong("requests");
-      long timeouts = row.nonNegativeLong("timeouts");
-      UpstreamWindow.Builder w = windows.computeIfAbsent(List.of(container, start, end), k -> UpstreamWindow.newBuilder()
-          .setSource(UPSTREAM_SOURCE).setContainerId(container).setWindowStartMs(start).setWindowEndMs(end));
-      w.setRequests(w.getRequests() + requests).setTimeouts(w.getTimeouts() + timeouts);
+      rows.add(UpstreamWindow.newBuilder()
+          .setSource(UPSTREAM_SOURCE)
+          .setContainerId(row.nonEmpty("container_id"))
+          .setWindowStartMs(start)
+          .setWindowEndMs(end)
+          .setRequests(row.nonNegativeLong("requests"))
+          .setTimeouts(row.nonNegativeLong("timeouts"))
+          .build());
     });
-    List<UpstreamWindow> out = new ArrayList<>();
-    windows.values().forEach(w -> out.add(w.build()));
-    out.sort(Comparator.comparingLong(UpstreamWindow::getWindowStartMs).thenComparing(UpstreamWindow::getContainerId));
-    return out;
+    return rows;
   }
 
   private static List<TrafficEvent> traffic(Path file) {

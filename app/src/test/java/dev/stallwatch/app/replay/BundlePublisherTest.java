@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stallwatch.app.demo.DemoBundle;
 import dev.stallwatch.schemas.v1.ProfileWindow;
+import dev.stallwatch.schemas.v1.UpstreamWindow;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -77,6 +78,58 @@ class BundlePublisherTest {
     assertThat(wedged.hasCgroupCpuNs()).isTrue();
     // frame 0 of every stack is the process name, as in the folded format
     assertThat(wedged.getStacksList()).allSatisfy(s -> assertThat(wedged.getStrings(s.getFrames(0))).isEqualTo("orders-svc"));
+  }
+
+  @Test
+  void upstreamRowsOfAnyLengthBecomeOneAlignedWindowPerContainer() {
+    long t0 = 1_700_000_000_000L; // on a 10 s boundary
+    List<UpstreamWindow> rows = List.of(
+        upstream("a", t0, t0 + 5_000, 100, 10),            // two 5 s halves of one window
+        upstream("a", t0 + 5_000, t0 + 10_000, 60, 2),
+        upstream("b", t0, t0 + 60_000, 600, 61),           // one minute over six windows
+        upstream("c", t0 + 5_000, t0 + 15_000, 10, 2),     // misaligned: half in each
+        upstream("c", t0 + 5_000, t0 + 15_000, 10, 2));    // a second balancer's report adds up
+
+    List<UpstreamWindow> aligned = new BundlePublisher(WINDOW_MS).alignedUpstream(rows);
+
+    assertThat(aligned).allSatisfy(w -> {
+      assertThat(w.getWindowStartMs() % WINDOW_MS).isZero();
+      assertThat(w.getWindowEndMs() - w.getWindowStartMs()).isEqualTo(WINDOW_MS);
+    });
+    assertThat(aligned.stream().filter(w -> w.getContainerId().equals("a")))
+        .singleElement().satisfies(w -> {
+          assertThat(w.getRequests()).isEqualTo(160);
+          assertThat(w.getTimeouts()).isEqualTo(12);
+        });
+    List<UpstreamWindow> b = aligned.stream().filter(w -> w.getContainerId().equals("b")).toList();
+    assertThat(b).hasSize(6).allSatisfy(w -> assertThat(w.getRequests()).isEqualTo(100));
+    assertThat(b.stream().mapToLong(UpstreamWindow::getTimeouts).sum()).isEqualTo(61);
+    assertThat(b).allSatisfy(w -> assertThat(w.getTimeouts()).isBetween(10L, 11L));
+    assertThat(aligned.stream().filter(w -> w.getContainerId().equals("c")))
+        .extracting(UpstreamWindow::getWindowStartMs, UpstreamWindow::getRequests, UpstreamWindow::getTimeouts)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(t0, 10L, 2L),
+            org.assertj.core.groups.Tuple.tuple(t0 + 10_000, 10L, 2L));
+  }
+
+  @Test
+  void cpuRowsOfAMinuteSpreadOverTheirWindows() throws IOException {
+    Path dir = tmp.resolve("cpu");
+    Files.createDirectories(dir.resolve("perf/h"));
+    Files.writeString(dir.resolve("perf/h/a.txt"), "");
+    Files.writeString(dir.resolve("containers.csv"), "pid,container_id,host,pod,namespace\n7,c,h,,\n");
+    Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n");
+    Files.writeString(dir.resolve("cpu.csv"), "window_start_ms,window_end_ms,container_id,cpu_seconds\n"
+        + "1700000000000,1700000060000,c,60\n");
+
+    List<ProfileWindow> windows = new BundlePublisher(WINDOW_MS).profileWindows(ReplayBundle.load(dir));
+
+    // one core for a minute is one core in each of its six windows, not six cores in the first
+    assertThat(windows).hasSize(6).allSatisfy(w -> assertThat(w.getCgroupCpuNs()).isEqualTo(10_000_000_000L));
+  }
+
+  private static UpstreamWindow upstream(String container, long start, long end, long requests, long timeouts) {
+    return UpstreamWindow.newBuilder().setSource("test").setContainerId(container)
+        .setWindowStartMs(start).setWindowEndMs(end).setRequests(requests).setTimeouts(timeouts).build();
   }
 
   @Test

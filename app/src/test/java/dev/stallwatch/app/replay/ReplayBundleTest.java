@@ -49,16 +49,6 @@ class ReplayBundleTest {
   }
 
   @Test
-  void rowsForTheSameContainerAndWindowAreAdded() throws IOException {
-    Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n"
-        + "0,10000,c1,100,1\n0,10000,c1,50,20\n10000,20000,c1,7,0\n");
-    ReplayBundle bundle = ReplayBundle.load(dir);
-    assertThat(bundle.upstream()).hasSize(2);
-    assertThat(bundle.upstream().get(0).getRequests()).isEqualTo(150);
-    assertThat(bundle.upstream().get(0).getTimeouts()).isEqualTo(21);
-  }
-
-  @Test
   void readsOptionalFiles() throws IOException {
     Files.writeString(dir.resolve("traffic.csv"), "timestamp_ms,container_id,event\n5000,c1,drained\n9000,c1,RESTORED\n");
     Files.writeString(dir.resolve("cpu.csv"), "window_start_ms,window_end_ms,container_id,cpu_seconds\n0,10000,c1,9.5\n");
