@@ -9,6 +9,7 @@ import dev.stallwatch.jobs.events.ProfileSummarizer;
 import dev.stallwatch.jobs.rules.SignatureRules;
 import dev.stallwatch.jobs.sinks.AlertRecordSerializer;
 import dev.stallwatch.jobs.sinks.DeadLetterSerializer;
+import dev.stallwatch.jobs.sinks.HealthRecordSerializer;
 import dev.stallwatch.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The deadlock detection job: three Kafka topics of collector events → decode (bad records to
  * the dead-letter topic) → {@code keyBy(containerId)} → {@link DeadlockDetector} → alerts topic,
- * exactly once.
+ * exactly once; and, at least once, one container-health record per evaluated window.
  *
  * <pre>{@code
  * DeadlockDetectionJob.builder()
@@ -63,6 +64,7 @@ public final class DeadlockDetectionJob {
   public static final String DETECTOR = "deadlock-detector";
   public static final String ALERTS_SINK = "alerts-sink";
   public static final String DEAD_LETTER_SINK = "dead-letter-sink";
+  public static final String CONTAINER_HEALTH_SINK = "container-health-sink";
 
   public static final String DEFAULT_GROUP_ID = "stallwatch-deadlock-detector";
   public static final String DEFAULT_TRANSACTIONAL_ID_PREFIX = "stallwatch-deadlock-alerts";
@@ -110,10 +112,14 @@ public final class DeadlockDetectionJob {
     SingleOutputStreamOperator<Observation> traffic =
         decoded(env, trafficSource(), eventTime, TRAFFIC_SOURCE, TRAFFIC_DECODED);
 
-    profiles.union(upstream, traffic)
+    SingleOutputStreamOperator<AlertRecord> alerts = profiles.union(upstream, traffic)
         .keyBy(new ContainerId())
-        .process(new DeadlockDetector(b.options, b.rules)).name(DETECTOR).uid(DETECTOR)
-        .sinkTo(alertsSink()).name(ALERTS_SINK).uid(ALERTS_SINK);
+        .process(new DeadlockDetector(b.options, b.rules)).name(DETECTOR).uid(DETECTOR);
+    alerts.sinkTo(alertsSink()).name(ALERTS_SINK).uid(ALERTS_SINK);
+    if (b.containerHealth) {
+      alerts.getSideOutput(DeadlockDetector.CONTAINER_HEALTH)
+          .sinkTo(containerHealthSink()).name(CONTAINER_HEALTH_SINK).uid(CONTAINER_HEALTH_SINK);
+    }
 
     profiles.getSideOutput(DeadLetterRouter.DEAD_LETTERS)
         .union(upstream.getSideOutput(DeadLetterRouter.DEAD_LETTERS),
@@ -260,6 +266,21 @@ public final class DeadlockDetectionJob {
         .build();
   }
 
+  private Sink<HealthRecord> containerHealthSink() {
+    if (b.containerHealthSink != null) {
+      return b.containerHealthSink;
+    }
+    Properties producer = new Properties();
+    producer.putAll(b.kafkaProperties);
+    return KafkaSink.<HealthRecord>builder()
+        .setKafkaProducerConfig(producer)
+        .setBootstrapServers(b.bootstrapServers)
+        .setRecordSerializer(new HealthRecordSerializer(b.topics.containerHealth()))
+        // a window reported twice after a restart is the same point twice on a graph
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .build();
+  }
+
   /** Key of the detector: the container ID. */
   static final class ContainerId implements KeySelector<Observation, String> {
     @Override
@@ -284,6 +305,8 @@ public final class DeadlockDetectionJob {
     private Source<Observation, ?, ?> trafficSource;
     private Sink<AlertRecord> alertsSink;
     private Sink<DeadLetter> deadLetterSink;
+    private boolean containerHealth = true;
+    private Sink<HealthRecord> containerHealthSink;
 
     private Builder() {}
 
@@ -304,6 +327,8 @@ public final class DeadlockDetectionJob {
       c.trafficSource = trafficSource;
       c.alertsSink = alertsSink;
       c.deadLetterSink = deadLetterSink;
+      c.containerHealth = containerHealth;
+      c.containerHealthSink = containerHealthSink;
       return c;
     }
 
@@ -408,13 +433,32 @@ public final class DeadlockDetectionJob {
       return this;
     }
 
+    /**
+     * true (default): send one container-health record per evaluated window with data to the
+     * containerHealth topic, for dashboards; false: the detector's side output goes nowhere.
+     */
+    public Builder containerHealth(boolean containerHealth) {
+      this.containerHealth = containerHealth;
+      return this;
+    }
+
+    /** Replaces the Kafka sink of container-health records (e.g. in tests). */
+    public Builder containerHealthSink(Sink<HealthRecord> sink) {
+      this.containerHealthSink = Objects.requireNonNull(sink, "containerHealthSink");
+      return this;
+    }
+
     public DeadlockDetectionJob build() {
       boolean needsKafka = profilesSource == null || upstreamSource == null || trafficSource == null
-          || alertsSink == null || deadLetterSink == null;
+          || alertsSink == null || deadLetterSink == null
+          || (containerHealth && containerHealthSink == null);
       if (needsKafka && bootstrapServers == null) {
         throw new IllegalStateException("bootstrapServers is not set: set it with"
-            + " bootstrapServers(\"host:9092\"), or wire all three sources and both sinks"
-            + " yourself");
+            + " bootstrapServers(\"host:9092\"), or wire all three sources and every sink"
+            + " yourself (containerHealth(false) needs no container-health sink)");
+      }
+      if (!containerHealth && containerHealthSink != null) {
+        LOG.warn("containerHealth(false): the container-health sink given is not used");
       }
       if (rules == null) {
         rules = SignatureRules.defaults();

@@ -22,11 +22,13 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +50,13 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
   static final String RESOLVED_SILENCE = "silence";
   static final String DRAINED_BY_REQUESTS = "requests";
   static final String DRAINED_BY_EVENT = "traffic-event";
+
+  /**
+   * Side output: one {@link dev.stallwatch.schemas.v1.ContainerHealth} per evaluated window
+   * with profile or upstream data, for dashboards.
+   */
+  public static final OutputTag<HealthRecord> CONTAINER_HEALTH =
+      new OutputTag<>("container-health", TypeInformation.of(HealthRecord.class));
 
   private final DetectorOptions options;
   private final SignatureRules rules;
@@ -169,6 +178,7 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
 
     if (ep != null && ep.phase == Episode.Phase.OPEN) {
       if (followOpen(ep, w, out)) {
+        reportHealth(containerId, w, null, ctx); // resolved: healthy again
         return startOver(ctx);
       }
       episode.update(ep);
@@ -180,8 +190,17 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
         episode.update(ep);
       }
     }
+    reportHealth(containerId, w, ep, ctx);
     rememberRequests(w);
     return start + size;
+  }
+
+  /** The window as the detector judged it, for dashboards; traffic events alone are no window. */
+  private void reportHealth(String containerId, WindowFacts w, Episode ep, Context ctx) {
+    if (w.hasProfile || w.hasUpstream) {
+      ctx.output(CONTAINER_HEALTH,
+          HealthRecord.of(ContainerHealthReport.of(containerId, w, ep, options.windowSizeMs(), rules)));
+    }
   }
 
   /**

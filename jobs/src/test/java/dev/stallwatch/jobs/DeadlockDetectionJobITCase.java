@@ -14,12 +14,15 @@ import static dev.stallwatch.jobs.DetectorTestBase.at;
 import static dev.stallwatch.jobs.DetectorTestBase.profileProto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.stallwatch.jobs.sinks.DeadLetterSerializer;
 import dev.stallwatch.jobs.testing.KafkaTestCluster;
 import dev.stallwatch.schemas.Topics;
 import dev.stallwatch.schemas.alerts.v1.AlertEventType;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
+import dev.stallwatch.schemas.v1.ContainerHealth;
+import dev.stallwatch.schemas.v1.DetectorState;
 import dev.stallwatch.schemas.v1.TrafficAction;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
@@ -28,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -147,6 +151,38 @@ class DeadlockDetectionJobITCase {
       assertThat(header(d, DeadLetterSerializer.SOURCE_PARTITION_HEADER)).matches("[01]");
       assertThat(header(d, DeadLetterSerializer.SOURCE_OFFSET_HEADER)).matches("\\d+");
     });
+
+    List<ContainerHealth> health = kafka.readCommitted(topics.containerHealth(), Duration.ofSeconds(30)).stream()
+        .peek(r -> assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(healthOf(r).getContainerId()))
+        .map(DeadlockDetectionJobITCase::healthOf)
+        .toList();
+    List<ContainerHealth> wedgedHealth = health.stream()
+        .filter(h -> h.getContainerId().equals(WEDGED))
+        .sorted(Comparator.comparingLong(ContainerHealth::getWindowStartMs))
+        .toList();
+    // every window of the bundle had data, and every one was evaluated once
+    assertThat(wedgedHealth).extracting(ContainerHealth::getWindowStartMs)
+        .containsExactlyElementsOf(windowStarts(T0 - 5 * MINUTE, END));
+    // 30 baseline windows; spikes at T0, T0+10s; drained at T0+25s; stuck from T0+30s; alert at T0+90s
+    List<DetectorState> states = new ArrayList<>();
+    states.addAll(Collections.nCopies(30, DetectorState.HEALTHY));
+    states.addAll(Collections.nCopies(2, DetectorState.SPIKING));
+    states.add(DetectorState.DRAINED);
+    states.addAll(Collections.nCopies(5, DetectorState.STUCK));
+    states.addAll(Collections.nCopies(wedgedHealth.size() - states.size(), DetectorState.ALERTING));
+    assertThat(wedgedHealth).extracting(ContainerHealth::getDetectorState).containsExactlyElementsOf(states);
+    assertThat(wedgedHealth.get(38).getWindowStartMs()).isEqualTo(at(80));
+    assertThat(wedgedHealth.get(wedgedHealth.size() - 1)).satisfies(last -> {
+      assertThat(last.getDetectorState()).isEqualTo(DetectorState.ALERTING);
+      assertThat(last.getIncidentId()).isEqualTo(wedged.getIncidentId());
+      assertThat(last.getSignatureId()).isEqualTo(RULE);
+      assertThat(last.getSignatureShare()).isCloseTo(STUCK_SHARE, within(1e-9));
+      assertThat(last.getCpuCores()).isCloseTo(STUCK_CORES, within(1e-9));
+      assertThat(last.getHost()).isEqualTo(HOST);
+    });
+    assertThat(health).filteredOn(h -> h.getContainerId().equals(HEALTHY))
+        .hasSize(windowStarts(T0 - 5 * MINUTE, END).size())
+        .allSatisfy(h -> assertThat(h.getDetectorState()).isEqualTo(DetectorState.HEALTHY));
   }
 
   @Test
@@ -284,6 +320,22 @@ class DeadlockDetectionJobITCase {
       return DeadlockAlert.fromByteBuffer(ByteBuffer.wrap(record.value()));
     } catch (Exception e) {
       throw new AssertionError("not an Avro single-object DeadlockAlert", e);
+    }
+  }
+
+  private static List<Long> windowStarts(long from, long until) {
+    List<Long> starts = new ArrayList<>();
+    for (long t = from; t < until; t += WINDOW) {
+      starts.add(t);
+    }
+    return starts;
+  }
+
+  private static ContainerHealth healthOf(ConsumerRecord<byte[], byte[]> record) {
+    try {
+      return ContainerHealth.parseFrom(record.value());
+    } catch (Exception e) {
+      throw new AssertionError("not a protobuf ContainerHealth", e);
     }
   }
 

@@ -29,8 +29,18 @@ class DeadlockDetectionJobTest {
     assertThat(uids).allMatch(uid -> uid != null && uid.matches("(Sink Committer: )?[a-z]+(-[a-z]+)*"));
     assertThat(uids).contains("profiles-source", "upstream-source", "traffic-source", "profiles-dead-letters",
         "upstream-dead-letters", "traffic-dead-letters", "deadlock-detector", "alerts-sink",
-        "dead-letter-sink");
+        "dead-letter-sink", "container-health-sink");
     assertThat(env.getCheckpointConfig().isCheckpointingEnabled()).isTrue();
+  }
+
+  @Test
+  void containerHealthCanBeTurnedOff() {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+    DeadlockDetectionJob.builder().bootstrapServers("localhost:9092").containerHealth(false).build().addTo(env);
+
+    assertThat(env.getStreamGraph().getStreamNodes()).extracting(StreamNode::getTransformationUID)
+        .contains("alerts-sink")
+        .doesNotContain("container-health-sink");
   }
 
   @Test

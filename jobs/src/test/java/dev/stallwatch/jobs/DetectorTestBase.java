@@ -7,6 +7,7 @@ import dev.stallwatch.jobs.events.UpstreamCount;
 import dev.stallwatch.jobs.rules.SignatureRules;
 import dev.stallwatch.jobs.testing.CapturingTaskMetricGroup;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
+import dev.stallwatch.schemas.v1.ContainerHealth;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.RuntimeInfo;
 import dev.stallwatch.schemas.v1.Stack;
@@ -272,6 +273,12 @@ abstract class DetectorTestBase {
       List<DeadlockAlert> fresh = all.subList(alertsSeen, all.size());
       alertsSeen = all.size();
       return fresh;
+    }
+
+    /** The detector's container-health side output, in the order it was emitted. */
+    List<ContainerHealth> health() {
+      return flink.getSideOutput(DeadlockDetector.CONTAINER_HEALTH).stream()
+          .map(r -> r.getValue().health()).toList();
     }
 
     int stateEntries() {

@@ -7,13 +7,16 @@ import java.util.Objects;
  * The Kafka topics of the pipeline. Every topic is keyed by container ID. The defaults are the
  * names DESIGN.md gives; a deployment may rename them, so nothing else spells them out.
  */
-public record Topics(String profiles, String upstream, String traffic, String alerts, String deadLetter) {
+public record Topics(
+    String profiles, String upstream, String traffic, String alerts, String deadLetter, String containerHealth) {
 
   public static final String DEFAULT_PROFILES = "stallwatch.profiles.v1";
   public static final String DEFAULT_UPSTREAM = "stallwatch.upstream.v1";
   public static final String DEFAULT_TRAFFIC = "stallwatch.traffic.v1";
   public static final String DEFAULT_ALERTS = "stallwatch.alerts.v1";
   public static final String DEFAULT_DEAD_LETTER = "stallwatch.deadletter.v1";
+  /** The detector's per-container window summaries, for dashboards. */
+  public static final String DEFAULT_CONTAINER_HEALTH = "stallwatch.container-health.v1";
 
   public Topics {
     Objects.requireNonNull(profiles, "profiles topic");
@@ -21,19 +24,22 @@ public record Topics(String profiles, String upstream, String traffic, String al
     Objects.requireNonNull(traffic, "traffic topic");
     Objects.requireNonNull(alerts, "alerts topic");
     Objects.requireNonNull(deadLetter, "dead-letter topic");
+    Objects.requireNonNull(containerHealth, "container-health topic");
   }
 
   public static Topics defaults() {
-    return new Topics(DEFAULT_PROFILES, DEFAULT_UPSTREAM, DEFAULT_TRAFFIC, DEFAULT_ALERTS, DEFAULT_DEAD_LETTER);
+    return new Topics(DEFAULT_PROFILES, DEFAULT_UPSTREAM, DEFAULT_TRAFFIC, DEFAULT_ALERTS, DEFAULT_DEAD_LETTER,
+        DEFAULT_CONTAINER_HEALTH);
   }
 
   /** The same names with a suffix, e.g. for a fresh set of topics per test. */
   public Topics withSuffix(String suffix) {
-    return new Topics(profiles + suffix, upstream + suffix, traffic + suffix, alerts + suffix, deadLetter + suffix);
+    return new Topics(profiles + suffix, upstream + suffix, traffic + suffix, alerts + suffix, deadLetter + suffix,
+        containerHealth + suffix);
   }
 
   public List<String> all() {
-    return List.of(profiles, upstream, traffic, alerts, deadLetter);
+    return List.of(profiles, upstream, traffic, alerts, deadLetter, containerHealth);
   }
 
   /** The topics collectors publish to and the detector reads. */

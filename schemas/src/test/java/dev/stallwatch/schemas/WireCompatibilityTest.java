@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
+import dev.stallwatch.schemas.v1.ContainerHealth;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
@@ -39,6 +40,11 @@ class WireCompatibilityTest {
   }
 
   @Test
+  void containerHealthV1StaysReadable() throws IOException {
+    assertThat(ContainerHealth.parseFrom(fixture("ContainerHealth.bin"))).isEqualTo(WireFixtures.containerHealth());
+  }
+
+  @Test
   void deadlockAlertV1StaysReadableWithSingleObjectEncoding() throws IOException {
     byte[] bytes = fixture("DeadlockAlert.bin");
     // single-object encoding: C3 01 marker, then the 8-byte fingerprint of the writer's schema
@@ -56,6 +62,7 @@ class WireCompatibilityTest {
   @Test
   void topicNamesAreTheDesignOnes() {
     assertThat(Topics.defaults().all()).containsExactly("stallwatch.profiles.v1", "stallwatch.upstream.v1",
-        "stallwatch.traffic.v1", "stallwatch.alerts.v1", "stallwatch.deadletter.v1");
+        "stallwatch.traffic.v1", "stallwatch.alerts.v1", "stallwatch.deadletter.v1",
+        "stallwatch.container-health.v1");
   }
 }

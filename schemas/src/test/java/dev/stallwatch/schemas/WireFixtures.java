@@ -4,6 +4,8 @@ import dev.stallwatch.schemas.alerts.v1.AlertEventType;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
 import dev.stallwatch.schemas.alerts.v1.KnownIssue;
 import dev.stallwatch.schemas.alerts.v1.WeightedStack;
+import dev.stallwatch.schemas.v1.ContainerHealth;
+import dev.stallwatch.schemas.v1.DetectorState;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.RuntimeInfo;
 import dev.stallwatch.schemas.v1.Stack;
@@ -68,6 +70,24 @@ public final class WireFixtures {
         .build();
   }
 
+  static ContainerHealth containerHealth() {
+    return ContainerHealth.newBuilder()
+        .setContainerId("3f9c2b7d81e4")
+        .setHost("node-a")
+        .setPod("orders-7f9c6d5b8-x2k4q")
+        .setNamespace("shop")
+        .setWindowStartMs(START + 90_000)
+        .setWindowEndMs(START + 100_000)
+        .setCpuCores(0.99)
+        .setRequests(0)
+        .setTimeouts(0)
+        .setSignatureId("go-timer-livelock")
+        .setSignatureShare(0.85)
+        .setDetectorState(DetectorState.ALERTING)
+        .setIncidentId("c0ffee00-0000-3000-8000-000000038023")
+        .build();
+  }
+
   static DeadlockAlert deadlockAlert() {
     return DeadlockAlert.newBuilder()
         .setEventType(AlertEventType.OPEN)
@@ -106,6 +126,7 @@ public final class WireFixtures {
     Files.write(dir.resolve("ProfileWindow.bin"), profileWindow().toByteArray());
     Files.write(dir.resolve("UpstreamWindow.bin"), upstreamWindow().toByteArray());
     Files.write(dir.resolve("TrafficEvent.bin"), trafficEvent().toByteArray());
+    Files.write(dir.resolve("ContainerHealth.bin"), containerHealth().toByteArray());
     ByteBuffer alert = deadlockAlert().toByteBuffer();
     byte[] bytes = new byte[alert.remaining()];
     alert.get(bytes);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stallwatch.jobs.AlertRecord;
 import dev.stallwatch.jobs.Episode;
+import dev.stallwatch.jobs.HealthRecord;
 import dev.stallwatch.jobs.PendingWindow;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -16,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FlinkTypesTest {
 
   @ParameterizedTest
-  @ValueSource(classes = {Observation.class, DeadLetter.class, AlertRecord.class, PendingWindow.class, Episode.class})
+  @ValueSource(classes = {Observation.class, DeadLetter.class, AlertRecord.class, HealthRecord.class,
+      PendingWindow.class, Episode.class})
   void isAPojoWithoutGenericTypes(Class<?> type) {
     TypeInformation<?> info = TypeInformation.of(type);
     assertThat(info).isInstanceOf(PojoTypeInfo.class);
