@@ -32,6 +32,11 @@ public record Topics(
         DEFAULT_CONTAINER_HEALTH);
   }
 
+  /** These topics with the three input topics renamed, for a collector that publishes elsewhere. */
+  public Topics withInputs(String profiles, String upstream, String traffic) {
+    return new Topics(profiles, upstream, traffic, alerts, deadLetter, containerHealth);
+  }
+
   /** The same names with a suffix, e.g. for a fresh set of topics per test. */
   public Topics withSuffix(String suffix) {
     return new Topics(profiles + suffix, upstream + suffix, traffic + suffix, alerts + suffix, deadLetter + suffix,

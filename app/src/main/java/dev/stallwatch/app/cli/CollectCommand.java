@@ -359,8 +359,7 @@ public final class CollectCommand implements Callable<Integer> {
         throw new UserError(kafkaConfig + ": cannot read producer properties: " + e.getMessage(), e);
       }
     }
-    Topics topics = new Topics(profilesTopic, upstreamTopic, trafficTopic, Topics.DEFAULT_ALERTS,
-        Topics.DEFAULT_DEAD_LETTER, Topics.DEFAULT_CONTAINER_HEALTH);
+    Topics topics = Topics.defaults().withInputs(profilesTopic, upstreamTopic, trafficTopic);
     if (spoolDir == null) {
       Progress.log("collect: no --spool-dir: windows published while Kafka is unreachable are lost");
       return new EventPublisher(bootstrapServers, topics, overrides);

@@ -73,8 +73,7 @@ public final class DrainCommand implements Callable<Integer> {
     Duration wait = timeout();
     Properties props = kafkaProperties(wait);
     Topics defaults = Topics.defaults();
-    Topics topics = new Topics(defaults.profiles(), defaults.upstream(), topic, defaults.alerts(),
-        defaults.deadLetter(), defaults.containerHealth());
+    Topics topics = defaults.withInputs(defaults.profiles(), defaults.upstream(), topic);
     try (EventPublisher publisher = new EventPublisher(bootstrapServers, topics, props)) {
       publisher.publish(event);
       publisher.flush();
