@@ -74,7 +74,9 @@ final class PerfPipeline {
     Process first = processes.get(0);
     // a custom command's shell does not pass SIGTERM on: stop its children first
     first.descendants().forEach(ProcessHandle::destroy);
-    first.destroy(); // SIGTERM: perf record writes what it has and exits
+    // SIGTERM: perf record writes what it has and exits. Through the handle, not Process.destroy(),
+    // which also closes the pipes: a process that already ended would lose its last stderr lines.
+    first.toHandle().destroy();
     if (!waitForExit(timeout)) {
       kill();
       waitForExit(timeout);
