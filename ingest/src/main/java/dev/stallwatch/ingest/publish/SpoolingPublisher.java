@@ -288,20 +288,18 @@ public final class SpoolingPublisher implements EventSink {
           }
           continue;
         }
-        SpoolLog.Entry next = log.next();
-        if (next == null) {
-          lock.lock();
-          try {
+        SpoolLog.Entry next;
+        lock.lock();
+        try {
+          // taking the entry off the log and counting it in flight is one step, so that
+          // pending() never sees it in neither place
+          next = log.next();
+          if (next == null) {
             if (!stopping && appends == appendsSeen) {
               changed.await(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
             }
-          } finally {
-            lock.unlock();
+            continue;
           }
-          continue;
-        }
-        lock.lock();
-        try {
           inFlight.put(next.seq(), new InFlight(next.record()));
           inFlightBytes += next.record().value().length;
         } finally {
