@@ -62,7 +62,8 @@ public final class DemoCommand implements Callable<Integer> {
     try {
       List<Notifier> notifiers = pages.notifiers();
       Progress.log("writing the demo bundle to " + dir);
-      new DemoBundle().write(dir);
+      DemoBundle demo = new DemoBundle();
+      demo.write(dir);
       ReplayRunner runner = new ReplayRunner(detector.options(), detector.rules(), Progress::log);
       ReplayRunner.Result result;
       System.setOut(System.err);
@@ -81,7 +82,7 @@ public final class DemoCommand implements Callable<Integer> {
             : AlertReport.render(incident.open(), incident.resolved()));
       }
       stdout.flush();
-      Progress.log(result.incidents().size() + " deadlock alert(s) among " + new DemoBundle().containerCount()
+      Progress.log(result.incidents().size() + " deadlock alert(s) among " + demo.containerCount()
           + " containers");
       return 0;
     } finally {
