@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -72,7 +74,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Two ways to run: {@link #run()} until {@link #close()} (for {@code stallwatch serve}), and
  * {@link #drainToEnd(Duration)}: up to the end offsets as of the call, then return (for the
- * bounded demo). Not thread-safe apart from {@link #close()} and {@link #stats()}.
+ * bounded demo). Not thread-safe apart from {@link #close()}, {@link #stats()} and {@link #lagRecords()}.
  */
 public final class IncidentIngestor implements AutoCloseable {
   public static final String DEFAULT_GROUP_ID = "stallwatch-incidents";
@@ -97,6 +99,7 @@ public final class IncidentIngestor implements AutoCloseable {
   private final AtomicLong deadLettered = new AtomicLong();
   private final AtomicLong failedAttempts = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
+  private final AtomicReference<OptionalLong> lag = new AtomicReference<>(OptionalLong.empty());
   private volatile KafkaConsumer<byte[], byte[]> activeConsumer;
   private volatile CountDownLatch running;
   private KafkaProducer<byte[], byte[]> deadLetterProducer;
@@ -120,6 +123,7 @@ public final class IncidentIngestor implements AutoCloseable {
       while (!closed.get()) {
         ConsumerRecords<byte[], byte[]> batch = consumer.poll(b.pollTimeout);
         if (batch.isEmpty()) {
+          lag.set(ConsumerLag.of(consumer));
           continue;
         }
         try {
@@ -134,6 +138,7 @@ public final class IncidentIngestor implements AutoCloseable {
           LOG.warn("could not store {} alert record(s), offsets not committed; consuming them again in {} ms: {}",
               batch.count(), backoff.toMillis(), e.getMessage());
           rewind(consumer, batch);
+          lag.set(ConsumerLag.of(consumer));
           if (awaitClose(backoff)) {
             break;
           }
@@ -180,6 +185,7 @@ public final class IncidentIngestor implements AutoCloseable {
           process(consumer, batch);
         }
       }
+      lag.set(ConsumerLag.of(consumer));
       return stats();
     } catch (DeadLetterException e) {
       throw new IllegalStateException(e.getMessage(), e);
@@ -196,6 +202,14 @@ public final class IncidentIngestor implements AutoCloseable {
   public IngestStats stats() {
     return new IngestStats(records.get(), written.get(), unchanged.get(), deadLettered.get(), failedAttempts.get(),
         commits.get());
+  }
+
+  /**
+   * Records between this consumer's position and the end of its partitions, as of its last poll;
+   * empty before it has a partition and a fetch from it. See {@link ConsumerLag}.
+   */
+  public OptionalLong lagRecords() {
+    return lag.get();
   }
 
   /** Stops {@link #run()} or {@link #drainToEnd} and waits for it to let go of its clients. */
@@ -269,6 +283,7 @@ public final class IncidentIngestor implements AutoCloseable {
     for (WriteOutcome outcome : outcomes) {
       (outcome == WriteOutcome.UNCHANGED ? unchanged : written).incrementAndGet();
     }
+    lag.set(ConsumerLag.of(consumer));
   }
 
   /**
