@@ -1,5 +1,8 @@
 package dev.stallwatch.incidents.web;
 
+import dev.stallwatch.incidents.health.HealthIngestMetrics;
+import dev.stallwatch.incidents.health.HealthIngestor;
+import dev.stallwatch.incidents.health.HealthStore;
 import dev.stallwatch.incidents.notify.AlertNotifier;
 import dev.stallwatch.incidents.notify.AlertmanagerNotifier;
 import dev.stallwatch.incidents.notify.Notifier;
@@ -16,6 +19,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,24 +30,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What {@code stallwatch serve} runs: the incident store's ingestor and the pager notifier, both
- * consuming the alerts topic, and the web server in front of the store. Without Kafka it serves
- * the store read-only. {@link #close()} stops them in the order that loses nothing: the web
- * server, then the notifier (alerts in flight are delivered and committed), then the ingestor,
- * then the database.
+ * consuming the alerts topic, the container health ingestor beside them (the detector's
+ * per-window series into {@code container_health}), and the web server in front of the store.
+ * Without Kafka it serves the store read-only. {@link #close()} stops them in the order that
+ * loses nothing: the web server, then the notifier (alerts in flight are delivered and
+ * committed), then the incident ingestor, then the health ingestor, then the database.
  */
 public final class IncidentService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(IncidentService.class);
 
   private final IncidentDatabase database;
   private final IngestorThread ingestor;
+  private final IngestorThread healthIngestor;
+  private final Duration healthRetention;
   private final AlertNotifier notifier;
   private final IncidentWebServer web;
   private final int firingFromStore;
 
-  private IncidentService(IncidentDatabase database, IngestorThread ingestor, AlertNotifier notifier,
-                          IncidentWebServer web, int firingFromStore) {
+  private IncidentService(IncidentDatabase database, IngestorThread ingestor, IngestorThread healthIngestor,
+                          Duration healthRetention, AlertNotifier notifier, IncidentWebServer web,
+                          int firingFromStore) {
     this.database = database;
     this.ingestor = ingestor;
+    this.healthIngestor = healthIngestor;
+    this.healthRetention = healthRetention;
     this.notifier = notifier;
     this.web = web;
     this.firingFromStore = firingFromStore;
@@ -72,6 +82,16 @@ public final class IncidentService implements AutoCloseable {
     return ingestor != null;
   }
 
+  /** Whether container health windows from Kafka are stored in {@code container_health}. */
+  public boolean ingestingHealth() {
+    return healthIngestor != null;
+  }
+
+  /** How much event time of {@code container_health} is kept, counted back from the newest window. */
+  public Duration healthRetention() {
+    return healthRetention;
+  }
+
   /** The receivers pages go to; empty without notifiers. */
   public List<String> receivers() {
     return notifier == null ? List.of() : notifier.receivers();
@@ -88,6 +108,7 @@ public final class IncidentService implements AutoCloseable {
     closeCollecting(failures, web);
     closeCollecting(failures, notifier);
     closeCollecting(failures, ingestor);
+    closeCollecting(failures, healthIngestor);
     closeCollecting(failures, database);
     if (!failures.isEmpty()) {
       RuntimeException first = failures.get(0);
@@ -146,6 +167,8 @@ public final class IncidentService implements AutoCloseable {
     private Properties kafkaProperties = new Properties();
     private final List<Notifier> notifiers = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
+    private Duration healthRetention = HealthIngestor.DEFAULT_RETENTION;
+    private String healthGroupId = HealthIngestor.DEFAULT_GROUP_ID;
 
     private Builder() {}
 
@@ -196,6 +219,25 @@ public final class IncidentService implements AutoCloseable {
     }
 
     /**
+     * How much event time of {@code container_health} to keep, counted back from the newest
+     * window (default {@link HealthIngestor#DEFAULT_RETENTION}); whole UTC days are dropped.
+     */
+    public Builder healthRetention(Duration retention) {
+      Objects.requireNonNull(retention, "health retention");
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException("the health retention must be positive, got " + retention);
+      }
+      this.healthRetention = retention;
+      return this;
+    }
+
+    /** The consumer group of the container health ingestor (default {@link HealthIngestor#DEFAULT_GROUP_ID}). */
+    public Builder healthGroupId(String groupId) {
+      this.healthGroupId = Objects.requireNonNull(groupId, "health group id");
+      return this;
+    }
+
+    /**
      * Starts the ingestor and the notifier (with Kafka), then the web server.
      *
      * @throws java.io.UncheckedIOException when the address cannot be bound; what started is closed again
@@ -214,6 +256,7 @@ public final class IncidentService implements AutoCloseable {
       // a bug on the query side cannot write: its connections are read-only
       IncidentQuery query = new IncidentQuery(database.readOnlyDataSource());
       IngestorThread ingestor = null;
+      IngestorThread healthIngestor = null;
       AlertNotifier notifier = null;
       try {
         IncidentWebServer.Builder web = IncidentWebServer.builder()
@@ -230,11 +273,24 @@ public final class IncidentService implements AutoCloseable {
               .kafkaProperties(kafkaProperties)
               .store(database.store())
               .build();
-          IngestMetrics.register(registry, incidentIngestor::stats);
+          IngestMetrics.register(registry, incidentIngestor);
           ingestor = IngestorThread.start(incidentIngestor);
           web.healthCheck("ingestor", ingestor);
+          HealthIngestor health = HealthIngestor.builder()
+              .bootstrapServers(bootstrapServers)
+              .topics(topics)
+              .groupId(healthGroupId)
+              .kafkaProperties(kafkaProperties)
+              .store(new HealthStore(database.dataSource()))
+              .retention(healthRetention)
+              .clock(clock)
+              .build();
+          HealthIngestMetrics.register(registry, health);
+          healthIngestor = IngestorThread.start(health);
+          web.healthCheck("health-ingestor", healthIngestor);
         } else {
           web.healthCheck("ingestor", () -> Health.ok("off: the store is served read-only"));
+          web.healthCheck("health-ingestor", () -> Health.ok("off: the store is served read-only"));
         }
         int firing = 0;
         if (!notifiers.isEmpty()) {
@@ -251,11 +307,13 @@ public final class IncidentService implements AutoCloseable {
         } else {
           web.healthCheck("notifier", () -> Health.ok("off: no receiver configured"));
         }
-        return new IncidentService(database, ingestor, notifier, web.start(), firing);
+        return new IncidentService(database, ingestor, healthIngestor, healthRetention, notifier, web.start(),
+            firing);
       } catch (RuntimeException e) {
         List<RuntimeException> failures = new ArrayList<>();
         closeCollecting(failures, notifier);
         closeCollecting(failures, ingestor);
+        closeCollecting(failures, healthIngestor);
         failures.forEach(e::addSuppressed);
         throw e;
       }

@@ -1,15 +1,36 @@
 package dev.stallwatch.incidents.web;
 
+import dev.stallwatch.incidents.store.IncidentIngestor;
 import dev.stallwatch.incidents.store.IngestStats;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
-/** The incident ingestor's counts ({@link IngestStats}) as Prometheus counters, read at scrape time. */
+/** The incident ingestor's counts ({@link IngestStats}) and lag as Prometheus metrics, read at scrape time. */
 public final class IngestMetrics {
+  public static final String LAG = "stallwatch_ingest_lag_records";
+
   private IngestMetrics() {}
+
+  /** The counters and the lag gauge of {@code ingestor}. */
+  public static void register(PrometheusRegistry registry, IncidentIngestor ingestor) {
+    register(registry, ingestor::stats);
+    GaugeWithCallback.builder()
+        .name(LAG)
+        .help("Alert records between the incident ingestor's committed position and the end of its partitions, "
+            + "as of its last poll; absent until it has partitions")
+        .callback(callback -> {
+          OptionalLong lag = ingestor.lagRecords();
+          if (lag.isPresent()) {
+            callback.call(lag.getAsLong());
+          }
+        })
+        .register(registry);
+  }
 
   public static void register(PrometheusRegistry registry, Supplier<IngestStats> stats) {
     Objects.requireNonNull(stats, "stats");
