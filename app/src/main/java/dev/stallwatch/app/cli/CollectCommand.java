@@ -444,9 +444,9 @@ public final class CollectCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code 500ms}, {@code 20s}, {@code 5m}, {@code 1h}, or ISO-8601 ({@code PT20S}). */
+  /** {@code 500ms}, {@code 20s}, {@code 5m}, {@code 1h}, {@code 3d}, or ISO-8601 ({@code PT20S}). */
   static final class DurationConverter implements ITypeConverter<Duration> {
-    private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
     @Override
     public Duration convert(String value) {
@@ -458,13 +458,14 @@ public final class CollectCommand implements Callable<Integer> {
           case "ms" -> Duration.ofMillis(amount);
           case "s" -> Duration.ofSeconds(amount);
           case "m" -> Duration.ofMinutes(amount);
-          default -> Duration.ofHours(amount);
+          case "h" -> Duration.ofHours(amount);
+          default -> Duration.ofDays(amount);
         };
       }
       try {
         return Duration.parse(value.strip());
       } catch (DateTimeParseException e) {
-        throw new IllegalArgumentException("expected a duration such as 500ms, 20s, 5m or 1h, got '" + value + "'", e);
+        throw new IllegalArgumentException("expected a duration such as 500ms, 20s, 5m, 1h or 3d, got '" + value + "'", e);
       }
     }
   }

@@ -32,13 +32,17 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
         "Serves the incident history: the incident pages, the JSON API under /api/v1 (bearer token), /healthz and "
-            + "/metrics. With --bootstrap-servers it also stores the alerts of stallwatch.alerts.v1 as they come "
-            + "and, with a receiver configured, pages PagerDuty, Alertmanager or a webhook. Runs until interrupted.",
+            + "/metrics. With --bootstrap-servers it also stores the alerts of stallwatch.alerts.v1 as they come, "
+            + "stores the detector's per-window container health of stallwatch.container-health.v1 in the "
+            + "container_health table and, with a receiver configured, pages PagerDuty, Alertmanager or a webhook. "
+            + "Runs until interrupted.",
         ""})
 public final class ServeCommand implements Callable<Integer> {
   public static final String API_TOKEN_ENV = "STALLWATCH_API_TOKEN";
   /** What a stop may take: the notifier delivers what is in flight, the ingestor commits what it stored. */
   private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(60);
+  /** HealthIngestor's default, as a user would write it. */
+  private static final String DEFAULT_HEALTH_RETENTION = "3d";
 
   @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
       description = "Where the pages and the API listen (default: ${DEFAULT-VALUE}; 0.0.0.0:8080 for every interface).")
@@ -51,6 +55,12 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--kafka-config", paramLabel = "FILE",
       description = "Kafka client properties (SASL, TLS, ...) for the ingestor and the notifier.")
   Path kafkaConfig;
+
+  @Option(names = "--health-retention", paramLabel = "DURATION",
+      description = "How much container health to keep, counted back from the newest window (event time, so a "
+          + "replayed night stays until newer data arrives); whole UTC days are dropped. E.g. 3d, 36h, 90m "
+          + "(default: " + DEFAULT_HEALTH_RETENTION + "). Needs --bootstrap-servers.")
+  String healthRetention;
 
   @Option(names = "--api-token-file", paramLabel = "FILE",
       description = "File holding the API's bearer token, at least " + ApiToken.MIN_LENGTH + " characters (default: the "
@@ -81,6 +91,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
     List<Notifier> notifiers = pages.notifiers();
     Properties kafkaProperties = kafkaProperties();
+    Duration retention = healthRetention();
     IncidentDatabase database = store.open(bootstrapServers != null
         ? DatabaseOptions.Access.READ_WRITE : DatabaseOptions.Access.READ_ONLY);
     try {
@@ -90,7 +101,8 @@ public final class ServeCommand implements Callable<Integer> {
           .apiToken(token)
           .notifiers(notifiers);
       if (bootstrapServers != null) {
-        service.bootstrapServers(bootstrapServers).topics(Topics.defaults()).kafkaProperties(kafkaProperties);
+        service.bootstrapServers(bootstrapServers).topics(Topics.defaults()).kafkaProperties(kafkaProperties)
+            .healthRetention(retention);
       }
       return service.start();
     } catch (UncheckedIOException e) {
@@ -107,6 +119,11 @@ public final class ServeCommand implements Callable<Integer> {
     Progress.log("incident store: " + service.storeDescription());
     if (service.ingesting()) {
       Progress.log("storing the alerts of " + Topics.DEFAULT_ALERTS + " at " + bootstrapServers);
+      if (service.ingestingHealth()) {
+        Progress.log("storing the container health of " + Topics.DEFAULT_CONTAINER_HEALTH
+            + " in container_health, keeping " + healthRetentionText()
+            + " back from the newest window");
+      }
     } else {
       Progress.log("no --bootstrap-servers: serving the store read-only, no alerts are stored and nothing pages");
     }
@@ -209,6 +226,27 @@ public final class ServeCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UserError(option + " " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The retention of container_health; checked before anything starts. */
+  Duration healthRetention() {
+    if (healthRetention != null && bootstrapServers == null) {
+      throw new UserError("--health-retention goes with --bootstrap-servers: without Kafka nothing is stored or dropped");
+    }
+    Duration retention;
+    try {
+      retention = new CollectCommand.DurationConverter().convert(healthRetentionText());
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--health-retention: " + e.getMessage(), e);
+    }
+    if (retention.isZero() || retention.isNegative()) {
+      throw new UserError("--health-retention must be positive, got '" + healthRetention + "'");
+    }
+    return retention;
+  }
+
+  private String healthRetentionText() {
+    return healthRetention != null ? healthRetention : DEFAULT_HEALTH_RETENTION;
   }
 
   private Properties kafkaProperties() {

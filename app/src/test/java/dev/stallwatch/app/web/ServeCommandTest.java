@@ -83,11 +83,33 @@ class ServeCommandTest {
     assertThat(run.stderr()).contains("--kafka-config goes with --bootstrap-servers").hasLineCount(1);
   }
 
+  @ParameterizedTest(name = "--health-retention {0}")
+  @CsvSource(delimiter = '|', value = {
+      "soon   | --health-retention: expected a duration such as 500ms, 20s, 5m, 1h or 3d, got 'soon'",
+      "3w     | --health-retention: expected a duration such as",
+      "0d     | --health-retention must be positive, got '0d'",
+  })
+  void aBadHealthRetentionIsAUsageError(String retention, String message) throws IOException {
+    // 127.0.0.1:9 is never asked: the value is checked before the store or Kafka is touched
+    Run run = serve(List.of("--api-token-file", tokenFile("0123456789abcdef0123").toString(),
+        "--bootstrap-servers", "127.0.0.1:9", "--health-retention", retention));
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.stderr()).startsWith("stallwatch serve: " + message).hasLineCount(1);
+  }
+
+  @Test
+  void healthRetentionNeedsKafka() throws IOException {
+    Run run = serve(List.of("--api-token-file", tokenFile("0123456789abcdef0123").toString(),
+        "--health-retention", "36h"));
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.stderr()).contains("--health-retention goes with --bootstrap-servers").hasLineCount(1);
+  }
+
   @Test
   void helpNamesTheOptions() {
     Run run = serve(List.of("--help"));
     assertThat(run.exit()).isZero();
     assertThat(run.stdout()).contains("--listen", "--bootstrap-servers", "--api-token-file", "--jdbc-url",
-        "--pagerduty-routing-key", "--alertmanager-url", "--webhook-url", "STALLWATCH_API_TOKEN");
+        "--pagerduty-routing-key", "--alertmanager-url", "--webhook-url", "STALLWATCH_API_TOKEN", "--health-retention");
   }
 }
