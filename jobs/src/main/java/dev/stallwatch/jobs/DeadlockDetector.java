@@ -9,6 +9,7 @@ import dev.stallwatch.schemas.alerts.v1.AlertEventType;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
 import dev.stallwatch.schemas.alerts.v1.KnownIssue;
 import dev.stallwatch.schemas.alerts.v1.WeightedStack;
+import dev.stallwatch.schemas.v1.DetectorState;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -75,7 +77,11 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
   private transient Counter alertsOpened;
   private transient Counter alertsResolved;
   private transient Counter lateRecordsDropped;
-  private transient Counter containersTracked;
+  /**
+   * Per-key, yet no keyed state: it feeds the gauges only, never a verdict, and is rebuilt after
+   * a restore as windows are evaluated (an up/down counter would go negative there instead).
+   */
+  private transient TrackedContainers containers;
 
   public DeadlockDetector(DetectorOptions options, SignatureRules rules) {
     this.options = Objects.requireNonNull(options, "options");
@@ -96,11 +102,16 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
         new MapStateDescriptor<>("stuck-stacks", Types.STRING, Types.LONG));
 
     MetricGroup metrics = getRuntimeContext().getMetricGroup();
-    alertsOpened = metrics.counter("alertsOpened");
-    alertsResolved = metrics.counter("alertsResolved");
-    lateRecordsDropped = metrics.counter("lateRecordsDropped");
-    // containers with state on this subtask (since the task started)
-    containersTracked = metrics.counter("containersTracked");
+    alertsOpened = metrics.counter(JobMetrics.ALERTS_OPENED);
+    alertsResolved = metrics.counter(JobMetrics.ALERTS_RESOLVED);
+    lateRecordsDropped = metrics.counter(JobMetrics.LATE_RECORDS_DROPPED);
+    containers = new TrackedContainers();
+    metrics.gauge(JobMetrics.CONTAINERS_TRACKED, (Gauge<Integer>) containers::tracked);
+    for (DetectorState state : TrackedContainers.STATES) {
+      // a key/value group: one metric with a detector_state label, not five metric names
+      metrics.addGroup(JobMetrics.DETECTOR_STATE, state.name())
+          .gauge(JobMetrics.CONTAINERS_IN_STATE, (Gauge<Integer>) () -> containers.inState(state));
+    }
   }
 
   @Override
@@ -112,9 +123,9 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
       lateRecordsDropped.inc();
       return;
     }
+    containers.seen(ctx.getCurrentKey());
     Long next = nextWindow.value();
     if (next == null) {
-      containersTracked.inc();
       schedule(ctx, window);
     } else if (window < next) {
       // only before the first evaluation: an earlier window than the first record's
@@ -190,6 +201,7 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
         episode.update(ep);
       }
     }
+    containers.judged(containerId, ContainerHealthReport.stateOf(ep));
     reportHealth(containerId, w, ep, ctx);
     rememberRequests(w);
     return start + size;
@@ -221,6 +233,8 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
     requestHistory.clear();
     stuckStacks.clear();
     lastActiveWindow.clear();
+    // no episode any more; its next window says more
+    containers.judged(ctx.getCurrentKey(), DetectorState.HEALTHY);
     return later;
   }
 
@@ -522,8 +536,8 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
     Long next = nextWindow.value();
     if (next != null) {
       ctx.timerService().deleteEventTimeTimer(next + options.windowSizeMs() - 1);
-      containersTracked.dec();
     }
+    containers.forget(ctx.getCurrentKey());
     nextWindow.clear();
     lastActiveWindow.clear();
     pendingWindows.clear();

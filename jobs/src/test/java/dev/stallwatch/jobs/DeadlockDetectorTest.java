@@ -63,7 +63,7 @@ class DeadlockDetectorTest extends DetectorTestBase {
             org.assertj.core.groups.Tuple.tuple("golang/go#38070",
                 "https://github.com/golang/go/issues/38070", "go1.14.2", true));
     assertThat(alert.getRemediation()).contains("go1.14.2").contains("restart the container");
-    assertThat(h.counter("alertsOpened")).isEqualTo(1);
+    assertThat(h.metric(JobMetrics.ALERTS_OPENED)).isEqualTo(1);
   }
 
   @Test
@@ -335,8 +335,8 @@ class DeadlockDetectorTest extends DetectorTestBase {
     h.send(late).evaluateUntil(at(120));
 
     assertThat(h.alerts()).hasSize(1);
-    assertThat(h.counter("lateRecordsDropped")).isEqualTo(late.size());
-    assertThat(h.counter("alertsOpened")).isEqualTo(1);
+    assertThat(h.metric(JobMetrics.LATE_RECORDS_DROPPED)).isEqualTo(late.size());
+    assertThat(h.metric(JobMetrics.ALERTS_OPENED)).isEqualTo(1);
   }
 
   @Test
@@ -347,7 +347,7 @@ class DeadlockDetectorTest extends DetectorTestBase {
     Harness h = harness().send(events).evaluateUntil(at(80));
 
     assertThat(h.alerts()).hasSize(1);
-    assertThat(h.counter("lateRecordsDropped")).isZero();
+    assertThat(h.metric(JobMetrics.LATE_RECORDS_DROPPED)).isZero();
   }
 
   // --- several containers -------------------------------------------------------------------
@@ -372,13 +372,13 @@ class DeadlockDetectorTest extends DetectorTestBase {
       assertThat(a.getResolvedAt()).isEqualTo(Instant.ofEpochMilli(at(80) + 5 * MINUTE));
     });
     assertThat(h.timers()).as("only the replacement's timer").isEqualTo(1);
-    assertThat(h.counter("alertsResolved")).isEqualTo(1);
+    assertThat(h.metric(JobMetrics.ALERTS_RESOLVED)).isEqualTo(1);
 
     h.evaluateUntil(at(80) + 12 * MINUTE);
     assertThat(h.newAlerts()).isEmpty();
     assertThat(h.stateEntries()).isZero();
     assertThat(h.timers()).isZero();
-    assertThat(h.counter("containersTracked")).isZero();
+    assertThat(h.metric(JobMetrics.CONTAINERS_TRACKED)).isZero();
   }
 
   @Test
@@ -417,7 +417,7 @@ class DeadlockDetectorTest extends DetectorTestBase {
     assertSameIncident(resolved, h.alerts().get(0));
     assertThat(h.stateEntries()).isZero();
     assertThat(h.timers()).isZero();
-    assertThat(h.counter("alertsResolved")).isEqualTo(1);
+    assertThat(h.metric(JobMetrics.ALERTS_RESOLVED)).isEqualTo(1);
   }
 
   @Test
@@ -520,14 +520,14 @@ class DeadlockDetectorTest extends DetectorTestBase {
     Harness h = harness().send(events).evaluateUntil(at(20));
     assertThat(h.stateEntries()).isPositive();
     assertThat(h.timers()).isEqualTo(1);
-    assertThat(h.counter("containersTracked")).isEqualTo(1);
+    assertThat(h.metric(JobMetrics.CONTAINERS_TRACKED)).isEqualTo(1);
 
     h.evaluateUntil(at(20) + 5 * MINUTE);
 
     assertThat(h.alerts()).isEmpty();
     assertThat(h.stateEntries()).isZero();
     assertThat(h.timers()).isZero();
-    assertThat(h.counter("containersTracked")).isZero();
+    assertThat(h.metric(JobMetrics.CONTAINERS_TRACKED)).isZero();
   }
 
   @Test

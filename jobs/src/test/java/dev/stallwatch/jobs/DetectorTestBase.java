@@ -5,9 +5,10 @@ import dev.stallwatch.jobs.events.ProfileSummarizer;
 import dev.stallwatch.jobs.events.TrafficChange;
 import dev.stallwatch.jobs.events.UpstreamCount;
 import dev.stallwatch.jobs.rules.SignatureRules;
-import dev.stallwatch.jobs.testing.CapturingTaskMetricGroup;
+import dev.stallwatch.jobs.testing.CapturedMetrics;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
 import dev.stallwatch.schemas.v1.ContainerHealth;
+import dev.stallwatch.schemas.v1.DetectorState;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.RuntimeInfo;
 import dev.stallwatch.schemas.v1.Stack;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -220,7 +222,14 @@ abstract class DetectorTestBase {
   }
 
   Harness harness(DetectorOptions options) throws Exception {
-    Harness h = new Harness(options);
+    Harness h = new Harness(options, null);
+    toClose.add(h);
+    return h;
+  }
+
+  /** A fresh detector restored from {@code snapshot}, as after a failure: transient fields are new. */
+  Harness restored(OperatorSubtaskState snapshot) throws Exception {
+    Harness h = new Harness(OPTIONS, snapshot);
     toClose.add(h);
     return h;
   }
@@ -229,16 +238,23 @@ abstract class DetectorTestBase {
   @SuppressWarnings("try") // close() may throw InterruptedException, as Flink's harness does
   static final class Harness implements AutoCloseable {
     final KeyedOneInputStreamOperatorTestHarness<String, Observation, AlertRecord> flink;
-    private final CapturingTaskMetricGroup metrics = new CapturingTaskMetricGroup();
+    private final CapturedMetrics metrics = new CapturedMetrics();
     private final MockEnvironment environment;
     private int alertsSeen;
 
-    Harness(DetectorOptions options) throws Exception {
-      environment = new MockEnvironmentBuilder().setMetricGroup(metrics).build();
+    Harness(DetectorOptions options, OperatorSubtaskState restoreFrom) throws Exception {
+      environment = new MockEnvironmentBuilder().setMetricGroup(metrics.taskGroup()).build();
       flink = new KeyedOneInputStreamOperatorTestHarness<>(
           new KeyedProcessOperator<>(new DeadlockDetector(options, RULES)),
           o -> o.containerId, Types.STRING, environment);
+      if (restoreFrom != null) {
+        flink.initializeState(restoreFrom);
+      }
       flink.open();
+    }
+
+    OperatorSubtaskState snapshot() throws Exception {
+      return flink.snapshot(1L, 1L);
     }
 
     Harness send(List<Observation> observations) throws Exception {
@@ -289,8 +305,14 @@ abstract class DetectorTestBase {
       return flink.numEventTimeTimers();
     }
 
-    long counter(String name) {
-      return metrics.count(name);
+    /** A counter or gauge of the detector, e.g. {@link JobMetrics#ALERTS_OPENED}. */
+    long metric(String name) {
+      return metrics.value(name);
+    }
+
+    /** The gauge of containers last judged to be in {@code state}. */
+    long containersIn(DetectorState state) {
+      return metrics.value(JobMetrics.DETECTOR_STATE, state.name(), JobMetrics.CONTAINERS_IN_STATE);
     }
 
     @Override

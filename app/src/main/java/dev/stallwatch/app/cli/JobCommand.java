@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,6 +33,11 @@ public final class JobCommand implements Callable<Integer> {
   @Option(names = "--list-options", description = "List the detector options with their defaults and exit.")
   boolean listOptions;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Serve the job's Flink metrics for Prometheus on http://localhost:PORT/metrics: a port, a range"
+          + " such as 9250-9260 (the first free one), or 0 for any free port. Off by default.")
+  String metricsPort;
+
   @Mixin
   DetectorSettings detector;
 
@@ -54,11 +58,32 @@ public final class JobCommand implements Callable<Integer> {
         .kafkaProperties(kafkaProperties())
         .bounded(false)
         .build();
-    StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.createLocalEnvironment(LocalFlink.parallelism(), LocalFlink.configuration());
-    job.addTo(env);
+    LocalFlink.Settings settings = LocalFlink.Settings.defaults();
+    if (metricsPort != null) {
+      try {
+        LocalFlink.freePort(metricsPort); // a malformed or fully taken range is a usage error, before Flink starts
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new UserError("--metrics-port " + metricsPort + ": " + e.getMessage(), e);
+      }
+      settings = settings.withMetricsPorts(metricsPort);
+    }
+    LocalFlink.RunningJob running = LocalFlink.start(job, DeadlockDetectionJob.JOB_NAME, settings);
+    // Ctrl-C cancels the job, so that its Kafka transactions are aborted now, not at their timeout
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (running.client().getJobExecutionResult().isDone()) {
+        return; // it failed on its own: call() reports that
+      }
+      try {
+        running.close();
+      } catch (Exception e) {
+        Progress.log("the job did not stop cleanly: " + e.getMessage());
+      }
+    }, "stallwatch-job-stop"));
+    if (running.metricsPort().isPresent()) {
+      Progress.log("Flink metrics for Prometheus on " + running.metricsUri());
+    }
     Progress.log("running the detection job against " + bootstrapServers + "; Ctrl-C to stop");
-    env.execute("stallwatch-deadlock-detector");
+    running.awaitTermination();
     return 0;
   }
 

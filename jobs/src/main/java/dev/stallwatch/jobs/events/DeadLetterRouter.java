@@ -1,5 +1,6 @@
 package dev.stallwatch.jobs.events;
 
+import dev.stallwatch.jobs.JobMetrics;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
@@ -17,7 +18,7 @@ public final class DeadLetterRouter extends ProcessFunction<Observation, Observa
 
   @Override
   public void open(OpenContext openContext) {
-    deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+    deadLetters = getRuntimeContext().getMetricGroup().counter(JobMetrics.DEAD_LETTERS);
   }
 
   @Override

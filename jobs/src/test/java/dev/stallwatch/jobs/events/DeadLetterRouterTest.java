@@ -2,7 +2,8 @@ package dev.stallwatch.jobs.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.stallwatch.jobs.testing.CapturingTaskMetricGroup;
+import dev.stallwatch.jobs.JobMetrics;
+import dev.stallwatch.jobs.testing.CapturedMetrics;
 import java.util.List;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
@@ -16,8 +17,8 @@ class DeadLetterRouterTest {
   @Test
   @SuppressWarnings("try")
   void deadLettersGoToTheSideOutputAndAreCounted() throws Exception {
-    CapturingTaskMetricGroup metrics = new CapturingTaskMetricGroup();
-    try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(metrics).build();
+    CapturedMetrics metrics = new CapturedMetrics();
+    try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(metrics.taskGroup()).build();
         OneInputStreamOperatorTestHarness<Observation, Observation> harness =
             new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new DeadLetterRouter()), env)) {
       harness.open();
@@ -34,7 +35,7 @@ class DeadLetterRouterTest {
           .containsExactly(Observation.Kind.UPSTREAM);
       assertThat(harness.getSideOutput(DeadLetterRouter.DEAD_LETTERS)).extracting(StreamRecord::getValue)
           .extracting(d -> d.error).isEqualTo(List.of("boom"));
-      assertThat(metrics.count("deadLetters")).isEqualTo(1);
+      assertThat(metrics.value(JobMetrics.DEAD_LETTERS)).isEqualTo(1);
     }
   }
 }
