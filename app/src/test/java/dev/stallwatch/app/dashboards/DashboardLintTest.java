@@ -63,6 +63,7 @@ class DashboardLintTest {
   static final Set<String> PENDING_INCIDENT_SERVICE_METRICS = Set.of(
       "stallwatch_health_ingest_records_total",
       "stallwatch_health_ingest_batches_total",
+      "stallwatch_health_ingest_failed_attempts_total",
       "stallwatch_health_ingest_partitions_dropped_total",
       "stallwatch_health_ingest_newest_window_seconds",
       "stallwatch_health_ingest_lag_records",
