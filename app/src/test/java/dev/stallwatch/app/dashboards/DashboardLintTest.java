@@ -37,8 +37,9 @@ class DashboardLintTest {
   static final Set<String> DASHBOARD_UIDS = Set.of("stallwatch-fleet", "stallwatch-container", "stallwatch-pipeline");
 
   /**
-   * The Flink job's metrics as Flink's Prometheus reporter names them ({@code flink_<scope>_<name>}).
-   * Expected names for now: replace with constants from the jobs module once it defines them.
+   * The Flink job's metrics as Flink's Prometheus reporter names them ({@code flink_<scope>_<name>}),
+   * each also checked against a real scrape (flink-scrape-sample.txt). For now: replace with the
+   * jobs module's constants once it defines them.
    */
   static final Set<String> FLINK_EXPECTED_METRICS = Set.of(
       "flink_taskmanager_job_task_operator_numRecordsIn",
@@ -291,6 +292,46 @@ class DashboardLintTest {
   }
 
   @Test
+  void flinkSelectorsMatchSeriesOfARealFlinkScrape() throws IOException {
+    // flink-scrape-sample.txt: a trimmed real scrape of Flink 2.3's Prometheus reporter running the
+    // detection job (LocalFlinkPrometheusITCase): the names and the label values as the reporter writes them
+    List<Map.Entry<String, Map<String, String>>> samples = flinkScrapeSample();
+    Set<String> sampleNames = samples.stream().map(Map.Entry::getKey).collect(Collectors.toSet());
+    assertThat(sampleNames).containsAll(FLINK_EXPECTED_METRICS);
+    Pattern selector = Pattern.compile("(flink_\\w+)\\{([^}]*)}");
+    Pattern matcher = Pattern.compile("(\\w+)\\s*(=~|!~|!=|=)\\s*\"([^\"]*)\"");
+    int selectors = 0;
+    for (Query query : queries(Kind.PROMQL)) {
+      Matcher m = selector.matcher(query.text());
+      while (m.find()) {
+        selectors++;
+        String name = m.group(1);
+        List<String[]> matchers = new ArrayList<>();
+        Matcher label = matcher.matcher(m.group(2));
+        while (label.find()) {
+          if (!label.group(1).equals("job")) { // Prometheus adds job at scrape time
+            matchers.add(new String[] {label.group(1), label.group(2), label.group(3)});
+          }
+        }
+        boolean matched = samples.stream().anyMatch(sample -> sample.getKey().equals(name)
+            && matchers.stream().allMatch(x -> labelMatches(sample.getValue().getOrDefault(x[0], ""), x[1], x[2])));
+        assertThat(matched).as("%s / %s: %s matches a series of the real scrape", query.dashboardUid(), query.where(),
+            m.group()).isTrue();
+        // and the labels the query groups by are labels of that series
+        Matcher by = Pattern.compile("\\bby\\s*\\(([^)]*)\\)").matcher(query.text());
+        while (by.find()) {
+          for (String grouped : by.group(1).split(",")) {
+            assertThat(samples.stream().filter(sample -> sample.getKey().equals(name))
+                .anyMatch(sample -> sample.getValue().containsKey(grouped.strip())))
+                .as("%s / %s: %s has the label %s", query.dashboardUid(), query.where(), name, grouped.strip()).isTrue();
+          }
+        }
+      }
+    }
+    assertThat(selectors).isPositive();
+  }
+
+  @Test
   void noPromQlReadsPerContainerSeries() {
     assertThat(ExportedMetrics.collector()).containsAll(PER_CONTAINER_SERIES);
     for (Query query : queries(Kind.PROMQL)) {
@@ -388,6 +429,44 @@ class DashboardLintTest {
         .filter(query -> query.kind() == kind).toList();
     assertThat(queries).as("%s queries", kind).isNotEmpty();
     return queries;
+  }
+
+  private static boolean labelMatches(String value, String op, String operand) {
+    return switch (op) {
+      case "=" -> value.equals(operand);
+      case "!=" -> !value.equals(operand);
+      case "=~" -> value.matches(operand); // anchored, as in PromQL
+      case "!~" -> !value.matches(operand);
+      default -> throw new IllegalArgumentException(op);
+    };
+  }
+
+  /** The sample lines of the Flink scrape: name and labels. */
+  private static List<Map.Entry<String, Map<String, String>>> flinkScrapeSample() throws IOException {
+    String text;
+    try (var in = DashboardLintTest.class.getResourceAsStream("flink-scrape-sample.txt")) {
+      assertThat(in).as("flink-scrape-sample.txt beside this test").isNotNull();
+      text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    Pattern line = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})?\\s+\\S+$");
+    Pattern label = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+    List<Map.Entry<String, Map<String, String>>> samples = new ArrayList<>();
+    for (String sampleLine : text.split("\n")) {
+      Matcher m = line.matcher(sampleLine.strip());
+      if (sampleLine.startsWith("#") || !m.matches()) {
+        continue;
+      }
+      Map<String, String> labels = new HashMap<>();
+      if (m.group(2) != null) {
+        Matcher l = label.matcher(m.group(2));
+        while (l.find()) {
+          labels.put(l.group(1), l.group(2));
+        }
+      }
+      samples.add(Map.entry(m.group(1), labels));
+    }
+    assertThat(samples).as("samples in flink-scrape-sample.txt").isNotEmpty();
+    return samples;
   }
 
   /** uid to type of every provisioned data source. */
