@@ -45,6 +45,15 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print JSON lines (as 'stallwatch replay' does) instead of the report.")
   boolean json;
 
+  @Option(names = "--serve",
+      description = "Keep the embedded stack up after the alert, until interrupted: Kafka, the detection job (unbounded), "
+          + "the incident store, pages and API, and the /metrics of the collector, the job and the incident service. "
+          + "Prints the URLs to point Prometheus and Grafana at and writes a Prometheus configuration for them.")
+  boolean serve;
+
+  @Mixin
+  DemoServeOptions serveOptions;
+
   @Mixin
   DetectorSettings detector;
 
@@ -56,6 +65,12 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (serve) {
+      return new DemoServe(this).run();
+    }
+    if (serveOptions.anyGiven()) {
+      throw new UserError(DemoServeOptions.NAMES + " go with --serve");
+    }
     boolean temporary = bundleDir == null;
     Path dir = temporary ? Files.createTempDirectory("stallwatch-demo-") : bundleDir;
     PrintStream stdout = System.out;
@@ -119,7 +134,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
+  static void deleteRecursively(Path dir) throws IOException {
     try (Stream<Path> paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }

@@ -30,6 +30,23 @@ public final class DetectorSettings {
     }
   }
 
+  /**
+   * The options with a command's own defaults for some keys: below {@code --config} (which then
+   * replaces them all) and {@code --set}.
+   */
+  public DetectorOptions options(Map<String, String> commandDefaults) {
+    if (configFile != null || commandDefaults.isEmpty()) {
+      return options();
+    }
+    Map<String, String> merged = new LinkedHashMap<>(commandDefaults);
+    merged.putAll(overrides);
+    try {
+      return DetectorOptions.defaults().withOverrides(merged);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+  }
+
   public SignatureRules rules() {
     try {
       return rulesFile == null ? SignatureRules.defaults() : SignatureRules.load(rulesFile);

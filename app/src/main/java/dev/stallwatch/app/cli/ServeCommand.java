@@ -9,10 +9,8 @@ import dev.stallwatch.schemas.Topics;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
   NotifierSettings pages;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws Exception {
     IncidentService service = start(System.getenv());
     announce(service);
     runUntilStopped(service);
@@ -142,7 +140,7 @@ public final class ServeCommand implements Callable<Integer> {
    * Blocks until SIGINT or SIGTERM, then closes everything before the JVM exits: the shutdown
    * hook only signals this thread and waits for it, so the order of the close stays in one place.
    */
-  private static void runUntilStopped(IncidentService service) throws InterruptedException {
+  static void runUntilStopped(AutoCloseable service) throws Exception {
     CountDownLatch stopRequested = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -170,28 +168,7 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   private InetSocketAddress listenAddress() {
-    int colon = listen.lastIndexOf(':');
-    if (colon <= 0 || colon == listen.length() - 1) {
-      throw new UserError("--listen: expected HOST:PORT like 127.0.0.1:8080, got '" + listen + "'");
-    }
-    String host = listen.substring(0, colon);
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    int port;
-    try {
-      port = Integer.parseInt(listen.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new UserError("--listen: the port of '" + listen + "' is not a number", e);
-    }
-    if (port < 0 || port > 65535) {
-      throw new UserError("--listen: port " + port + " is out of range");
-    }
-    try {
-      return new InetSocketAddress(InetAddress.getByName(host), port);
-    } catch (UnknownHostException e) {
-      throw new UserError("--listen: unknown host '" + host + "'", e);
-    }
+    return ListenAddress.parse("--listen", listen);
   }
 
   private ApiToken apiToken(Map<String, String> env) {

@@ -41,6 +41,9 @@ public final class DemoBundle {
   // spike → drain timeline, in windows from the start
   static final int SPIKE = 12;       // 2:00
   static final int DRAIN = 15;       // 2:30, after three spike windows
+  // the recovery (writeRecovery): the on-call restarts orders and restores its traffic at 5:00
+  static final int RESTART = WINDOWS;
+  static final int RECOVERY_WINDOWS = 12; // 2 minutes
 
   private static final String ORDERS_BIN = "/app/orders-svc";
 
@@ -97,29 +100,42 @@ public final class DemoBundle {
 
   /** Writes the bundle into {@code dir} (created if needed). */
   public void write(Path dir) {
+    write(dir, 0, WINDOWS, (START_MS + DRAIN * WINDOW_MS + 2_000) + "," + CHECKOUT + ",DRAINED\n");
+  }
+
+  /**
+   * Writes what follows the bundle of {@link #write}: the on-call restarts the wedged container
+   * at 5:00 and restores its traffic; it serves normally for two minutes, so its incident
+   * resolves. {@code stallwatch demo --serve} replays it after the alert.
+   */
+  public void writeRecovery(Path dir) {
+    write(dir, RESTART, RESTART + RECOVERY_WINDOWS, (START_MS + RESTART * WINDOW_MS + 2_000) + "," + WEDGED
+        + ",RESTORED\n");
+  }
+
+  private void write(Path dir, int from, int to, String trafficRows) {
     try {
       Files.createDirectories(dir.resolve("perf/node-a"));
       Files.createDirectories(dir.resolve("perf/node-b"));
       writeContainers(dir.resolve("containers.csv"));
-      writeUpstream(dir.resolve("upstream.csv"));
-      Files.writeString(dir.resolve("traffic.csv"), "timestamp_ms,container_id,event\n"
-          + (START_MS + (DRAIN + 0) * WINDOW_MS + 2_000) + "," + CHECKOUT + ",DRAINED\n");
-      writeCpu(dir.resolve("cpu.csv"));
+      writeUpstream(dir.resolve("upstream.csv"), from, to);
+      Files.writeString(dir.resolve("traffic.csv"), "timestamp_ms,container_id,event\n" + trafficRows);
+      writeCpu(dir.resolve("cpu.csv"), from, to);
       Files.writeString(dir.resolve("meta.json"), "{\"sample_frequency_hz\": 99}\n");
       // node-a: default perf script header with period, rotated into two files, the older one gzipped.
       try (Writer first = gzipWriter(dir.resolve("perf/node-a/perf-2021122920.txt.gz"));
            Writer second = writer(dir.resolve("perf/node-a/perf-2021122921.txt"))) {
-        for (int w = 0; w < WINDOWS; w++) {
+        for (int w = from; w < to; w++) {
           for (Service s : services) {
             if (s.host().equals("node-a")) {
-              writeSamples(w < WINDOWS / 2 ? first : second, s, w, true);
+              writeSamples(w < from + (to - from) / 2 ? first : second, s, w, true);
             }
           }
         }
       }
       // node-b: `perf script -F comm,tid,time,event,ip,sym,dso`: no pid, no cpu, no period.
       try (Writer out = writer(dir.resolve("perf/node-b/perf.txt"))) {
-        for (int w = 0; w < WINDOWS; w++) {
+        for (int w = from; w < to; w++) {
           for (Service s : services) {
             if (s.host().equals("node-b")) {
               writeSamples(out, s, w, false);
@@ -145,15 +161,16 @@ public final class DemoBundle {
     Files.writeString(file, csv);
   }
 
-  private void writeUpstream(Path file) throws IOException {
+  private void writeUpstream(Path file, int from, int to) throws IOException {
     StringBuilder csv = new StringBuilder("window_start_ms,window_end_ms,container_id,requests,timeouts\n");
-    for (int w = 0; w < WINDOWS; w++) {
+    for (int w = from; w < to; w++) {
       long start = START_MS + w * WINDOW_MS;
       for (Service s : services) {
         long requests = 900 + random.nextInt(200);
         long timeouts = random.nextInt(3);
         boolean spiking = w >= SPIKE && w < DRAIN;
-        boolean drained = w >= DRAIN;
+        // orders serves again after its restart; the indexer stays drained
+        boolean drained = w >= DRAIN && !(s.containerId().equals(WEDGED) && w >= RESTART);
         if (s.containerId().equals(WEDGED) || s.containerId().equals(INDEXER)) {
           if (spiking) {
             timeouts = requests * 6 / 10;
@@ -176,9 +193,9 @@ public final class DemoBundle {
   }
 
   /** cgroup CPU for the two containers whose collector could read it. */
-  private void writeCpu(Path file) throws IOException {
+  private void writeCpu(Path file, int from, int to) throws IOException {
     StringBuilder csv = new StringBuilder("window_start_ms,window_end_ms,container_id,cpu_seconds\n");
-    for (int w = 0; w < WINDOWS; w++) {
+    for (int w = from; w < to; w++) {
       long start = START_MS + w * WINDOW_MS;
       for (String id : List.of(WEDGED, CHECKOUT)) {
         Service s = services.stream().filter(x -> x.containerId().equals(id)).findFirst().orElseThrow();
@@ -244,7 +261,7 @@ public final class DemoBundle {
 
   private Load load(Service s, int w) {
     boolean afterDrain = w >= DRAIN;
-    boolean wedged = w >= SPIKE;
+    boolean wedged = w >= SPIKE && w < RESTART;
     return switch (s.name()) {
       case "orders-svc" -> wedged
           ? new Load(1.0, List.of(new Weighted(0.55, OSYIELD_KERNEL), new Weighted(0.30, OSYIELD_USER),

@@ -1,8 +1,10 @@
 package dev.stallwatch.app.replay;
 
+import dev.stallwatch.ingest.collector.CollectorMetrics;
 import dev.stallwatch.ingest.perf.PerfSample;
 import dev.stallwatch.ingest.perf.PerfScriptReader;
-import dev.stallwatch.ingest.publish.EventPublisher;
+import dev.stallwatch.ingest.publish.EventSink;
+import dev.stallwatch.ingest.upstream.UpstreamMetrics;
 import dev.stallwatch.ingest.window.ContainerRef;
 import dev.stallwatch.ingest.window.ProfileWindowAssembler;
 import dev.stallwatch.schemas.v1.ProfileWindow;
@@ -22,7 +24,9 @@ import java.util.TreeMap;
 /**
  * Publishes a bundle through the collector's own code path: perf text → {@link PerfSample} →
  * container → {@link ProfileWindowAssembler} → {@link ProfileWindow} → Kafka; the CSV files
- * become {@link UpstreamWindow}s and {@link TrafficEvent}s. One instance per bundle.
+ * become {@link UpstreamWindow}s and {@link TrafficEvent}s. One instance per bundle. Given the
+ * collector's {@link CollectorMetrics} and {@link UpstreamMetrics}, it counts what it reads and
+ * publishes there as a collector would, so that {@code stallwatch demo --serve} exports the collector's series.
  */
 public final class BundlePublisher {
   /** What went in, for the log. */
@@ -30,6 +34,8 @@ public final class BundlePublisher {
                       long profileWindows, long upstreamWindows, long trafficEvents, long perfBytes) {}
 
   private final long windowMillis;
+  private final CollectorMetrics metrics;
+  private final UpstreamMetrics upstreamMetrics;
   private long samples;
   private long unattributed;
   private long otherEvents;
@@ -38,7 +44,18 @@ public final class BundlePublisher {
   private long lastDataMs = Long.MIN_VALUE;
 
   public BundlePublisher(long windowMillis) {
+    this(windowMillis, null, null);
+  }
+
+  /**
+   * @param metrics where to count samples, skips, parse errors and profile windows; null for nowhere
+   * @param upstreamMetrics where to count the upstream rows and windows, as the source
+   *     {@value ReplayBundle#UPSTREAM_SOURCE}; null for nowhere
+   */
+  public BundlePublisher(long windowMillis, CollectorMetrics metrics, UpstreamMetrics upstreamMetrics) {
     this.windowMillis = windowMillis;
+    this.metrics = metrics;
+    this.upstreamMetrics = upstreamMetrics;
   }
 
   /** Folds the whole bundle into windows; the result does not depend on file order or splits. */
@@ -61,15 +78,27 @@ public final class BundlePublisher {
     return windows;
   }
 
-  public Stats publish(ReplayBundle bundle, EventPublisher publisher) {
+  public Stats publish(ReplayBundle bundle, EventSink publisher) {
     List<ProfileWindow> windows = profileWindows(bundle);
     Map<String, ContainerRef> byId = bundle.containersById();
-    windows.forEach(publisher::publish);
+    for (ProfileWindow window : windows) {
+      publisher.publish(window);
+      if (metrics != null) {
+        metrics.windowPublished(window);
+      }
+    }
     List<UpstreamWindow> upstream = alignedUpstream(bundle.upstream());
+    if (upstreamMetrics != null) {
+      upstreamMetrics.source(ReplayBundle.UPSTREAM_SOURCE);
+      upstreamMetrics.linesRead(ReplayBundle.UPSTREAM_SOURCE, bundle.upstream().size());
+    }
     for (UpstreamWindow window : upstream) {
       ContainerRef container = byId.get(window.getContainerId());
       publisher.publish(container == null ? window : window.toBuilder().setHost(container.host()).build());
       seen(window.getWindowEndMs());
+      if (upstreamMetrics != null) {
+        upstreamMetrics.windowPublished(ReplayBundle.UPSTREAM_SOURCE);
+      }
     }
     for (TrafficEvent event : bundle.traffic()) {
       publisher.publish(event);
@@ -122,6 +151,9 @@ public final class BundlePublisher {
       String[] firstEvent = {null};
       reader.forEach(sample -> {
         samples++;
+        if (metrics != null) {
+          metrics.sampleRead();
+        }
         // like `stallwatch fold`, a file's first event type is the one that counts as CPU
         if (firstEvent[0] == null) {
           firstEvent[0] = sample.event();
@@ -136,11 +168,17 @@ public final class BundlePublisher {
         }
         if (container == null) {
           unattributed++;
+          if (metrics != null) {
+            metrics.sampleSkipped(CollectorMetrics.SkipReason.NO_CONTAINER);
+          }
           return;
         }
         assembler.add(container, sample);
       });
       malformed += reader.malformedLines();
+      if (metrics != null) {
+        metrics.parseErrors(reader.malformedLines());
+      }
       perfBytes += Files.size(file);
     } catch (IOException | UncheckedIOException e) {
       throw new BundleException(file, "cannot read perf script text: " + e.getMessage(), e);

@@ -27,6 +27,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import dev.stallwatch.jobs.JobMetrics;
 import org.junit.jupiter.api.Test;
 
 /** Checks the dashboards and their provisioning without a Grafana: structure, references, queries. */
@@ -36,39 +37,8 @@ class DashboardLintTest {
 
   static final Set<String> DASHBOARD_UIDS = Set.of("stallwatch-fleet", "stallwatch-container", "stallwatch-pipeline");
 
-  /**
-   * The Flink job's metrics as Flink's Prometheus reporter names them ({@code flink_<scope>_<name>}),
-   * each also checked against a real scrape (flink-scrape-sample.txt). For now: replace with the
-   * jobs module's constants once it defines them.
-   */
-  static final Set<String> FLINK_EXPECTED_METRICS = Set.of(
-      "flink_taskmanager_job_task_operator_numRecordsIn",
-      "flink_taskmanager_job_task_operator_numRecordsOut",
-      "flink_taskmanager_job_task_operator_pendingRecords",
-      "flink_taskmanager_job_task_operator_lateRecordsDropped",
-      "flink_taskmanager_job_task_operator_alertsOpened",
-      "flink_taskmanager_job_task_operator_alertsResolved",
-      "flink_taskmanager_job_task_operator_containersTracked",
-      "flink_taskmanager_job_task_operator_deadLetters",
-      "flink_taskmanager_job_task_operator_detector_state_containers",
-      "flink_jobmanager_job_lastCheckpointDuration",
-      "flink_jobmanager_job_lastCheckpointSize",
-      "flink_jobmanager_job_numberOfCompletedCheckpoints",
-      "flink_jobmanager_job_numberOfFailedCheckpoints");
-
-  /**
-   * PENDING, delete at merge: incident-service metrics being added on another branch (the
-   * container-health consumer and the consumers' lag). Once they are registered in the incident
-   * service, {@link ExportedMetrics#incidentService()} finds them.
-   */
-  static final Set<String> PENDING_INCIDENT_SERVICE_METRICS = Set.of(
-      "stallwatch_health_ingest_records_total",
-      "stallwatch_health_ingest_batches_total",
-      "stallwatch_health_ingest_failed_attempts_total",
-      "stallwatch_health_ingest_partitions_dropped_total",
-      "stallwatch_health_ingest_newest_window_seconds",
-      "stallwatch_health_ingest_lag_records",
-      "stallwatch_ingest_lag_records");
+  /** The Flink job's metrics as Flink's Prometheus reporter names them; each is also in a real scrape. */
+  static final Set<String> FLINK_EXPECTED_METRICS = Set.copyOf(JobMetrics.PROM_ALL);
 
   /** Series Prometheus writes itself for every target. */
   static final Set<String> PROMETHEUS_OWN_SERIES = Set.of("up");
@@ -274,7 +244,6 @@ class DashboardLintTest {
     exported.addAll(ExportedMetrics.collector());
     exported.addAll(ExportedMetrics.incidentService());
     exported.addAll(FLINK_EXPECTED_METRICS);
-    exported.addAll(PENDING_INCIDENT_SERVICE_METRICS);
     exported.addAll(PROMETHEUS_OWN_SERIES);
     Set<String> used = new TreeSet<>();
     for (Query query : queries(Kind.PROMQL)) {
@@ -283,9 +252,6 @@ class DashboardLintTest {
           .isNotEmpty().isSubsetOf(exported);
       used.addAll(names);
     }
-    // a pending name that the incident service registers now belongs in no list
-    assertThat(PENDING_INCIDENT_SERVICE_METRICS).as("pending names already exported: delete them from the list")
-        .doesNotContainAnyElementsOf(ExportedMetrics.incidentService());
     assertThat(used).as("the pipeline dashboard reads the collector, the incident service and Flink")
         .contains("stallwatch_collector_samples_total", "stallwatch_notifier_failures_total",
             "flink_jobmanager_job_lastCheckpointDuration");

@@ -1,5 +1,6 @@
 package dev.stallwatch.app.dashboards;
 
+import dev.stallwatch.incidents.health.HealthIngestMetrics;
 import dev.stallwatch.incidents.notify.NotifierMetrics;
 import dev.stallwatch.incidents.store.IngestStats;
 import dev.stallwatch.incidents.web.IngestMetrics;
@@ -35,13 +36,20 @@ final class ExportedMetrics {
     return seriesNames(registry);
   }
 
-  /** {@code stallwatch serve}: alert ingest, notifiers, HTTP. */
+  /**
+   * {@code stallwatch serve}: alert ingest, notifiers, HTTP; the gauges that read a running Kafka
+   * consumer (lag, the newest health window) and the health ingest series by their constants.
+   */
   static Set<String> incidentService() {
     PrometheusRegistry registry = new PrometheusRegistry();
     IngestMetrics.register(registry, () -> new IngestStats(0, 0, 0, 0, 0, 0));
     NotifierMetrics.register(registry);
     construct("dev.stallwatch.incidents.web.HttpMetrics", new Class<?>[] {PrometheusRegistry.class}, registry);
-    return seriesNames(registry);
+    Set<String> names = seriesNames(registry);
+    names.addAll(List.of(IngestMetrics.LAG, HealthIngestMetrics.RECORDS, HealthIngestMetrics.BATCHES,
+        HealthIngestMetrics.FAILED_ATTEMPTS, HealthIngestMetrics.PARTITIONS_DROPPED, HealthIngestMetrics.NEWEST_WINDOW,
+        HealthIngestMetrics.LAG));
+    return names;
   }
 
   /**

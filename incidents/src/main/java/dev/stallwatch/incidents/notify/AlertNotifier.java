@@ -120,6 +120,7 @@ public final class AlertNotifier implements AutoCloseable {
     this.shutdownTimeout = builder.shutdownTimeout;
     this.maxInFlight = builder.maxInFlight;
     this.metrics = builder.metrics != null ? builder.metrics : NotifierMetrics.register(new PrometheusRegistry());
+    notifiers.forEach(notifier -> metrics.receiver(notifier.name()));
     this.kafkaProperties = builder.kafkaProperties;
     this.autoOffsetReset = builder.autoOffsetReset;
     this.http = HttpClient.newBuilder()

@@ -42,6 +42,17 @@ public final class NotifierMetrics {
     return new NotifierMetrics(Objects.requireNonNull(registry, "registry"));
   }
 
+  /**
+   * Exports a receiver's series at 0 before anything happens to it: a dashboard then shows "no
+   * failures" rather than "no data", and rate() has a start.
+   */
+  void receiver(String receiver) {
+    deliveries.initLabelValues(receiver);
+    failures.initLabelValues(receiver);
+    attemptErrors.initLabelValues(receiver);
+    resends.initLabelValues(receiver);
+  }
+
   void delivered(String receiver) {
     deliveries.labelValues(receiver).inc();
   }

@@ -82,7 +82,7 @@ class HealthStoreTest {
     assertThat(strings("SELECT relkind::text FROM pg_class WHERE relname = 'container_health'")).containsExactly("p");
     assertThat(strings("SELECT pg_get_partkeydef('container_health'::regclass)")).containsExactly("RANGE (window_end)");
     assertThat(strings("SELECT indexname FROM pg_indexes WHERE tablename = 'container_health' ORDER BY 1"))
-        .containsExactly("container_health_pkey", "container_health_window_end_idx");
+        .containsExactly("container_health_notable_idx", "container_health_pkey");
   }
 
   @Test

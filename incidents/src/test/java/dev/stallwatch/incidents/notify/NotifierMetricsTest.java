@@ -26,6 +26,18 @@ class NotifierMetricsTest {
   }
 
   @Test
+  void aKnownReceiverIsExportedAtZeroBeforeAnythingHappens() {
+    PrometheusRegistry registry = new PrometheusRegistry();
+    NotifierMetrics metrics = NotifierMetrics.register(registry);
+    metrics.receiver("webhook");
+
+    assertThat(value(registry, "stallwatch_notifier_deliveries", "webhook")).isZero();
+    assertThat(value(registry, "stallwatch_notifier_failures", "webhook")).isZero();
+    assertThat(value(registry, "stallwatch_notifier_attempt_errors", "webhook")).isZero();
+    assertThat(value(registry, "stallwatch_notifier_resends", "webhook")).isZero();
+  }
+
+  @Test
   void registeringTwiceOnOneRegistryFails() {
     PrometheusRegistry registry = new PrometheusRegistry();
     NotifierMetrics.register(registry);

@@ -86,7 +86,7 @@ public final class CollectorMetrics {
     return registry;
   }
 
-  void sampleRead() {
+  public void sampleRead() {
     samples.inc();
   }
 
@@ -94,11 +94,11 @@ public final class CollectorMetrics {
     sampleDelay.observe(Math.max(0, millis) / 1000.0);
   }
 
-  void sampleSkipped(SkipReason reason) {
+  public void sampleSkipped(SkipReason reason) {
     skipped.labelValues(reason.label).inc();
   }
 
-  void parseErrors(long lines) {
+  public void parseErrors(long lines) {
     parseErrors.inc(lines);
   }
 
@@ -110,7 +110,7 @@ public final class CollectorMetrics {
     publishFailures.inc();
   }
 
-  void windowPublished(ProfileWindow window) {
+  public void windowPublished(ProfileWindow window) {
     windowsPublished.inc();
     String id = window.getContainerId();
     containerSamples.labelValues(id).set(window.getSampleCount());

@@ -3,6 +3,7 @@ package dev.stallwatch.ingest.publish;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /** The spool's metrics: bytes and windows waiting, windows sent, failed sends, windows dropped. */
@@ -10,6 +11,8 @@ final class SpoolMetrics {
   final Counter sent;
   final Counter failedSends;
   final Counter dropped;
+  /** Why windows are dropped: the spool was full, Kafka rejected the record, or it was corrupt on disk. */
+  static final List<String> REASONS = List.of("full", "rejected", "corrupt");
 
   SpoolMetrics(PrometheusRegistry registry, LongSupplier bytes, LongSupplier pending) {
     GaugeWithCallback.builder()
@@ -36,5 +39,9 @@ final class SpoolMetrics {
             + "record itself, e.g. too large), corrupt (unreadable on disk)")
         .labelNames("reason")
         .register(registry);
+    // at 0 from the start: a dashboard shows "nothing lost", not "no data"
+    for (String reason : REASONS) {
+      dropped.initLabelValues(reason);
+    }
   }
 }

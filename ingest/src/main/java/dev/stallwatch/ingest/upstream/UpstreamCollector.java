@@ -104,6 +104,7 @@ public final class UpstreamCollector implements AutoCloseable {
     if (scheduler != null) {
       throw new IllegalStateException("already started");
     }
+    sourceNames().forEach(metrics::source);
     AtomicInteger threads = new AtomicInteger();
     scheduler = Executors.newScheduledThreadPool(2, runnable -> {
       Thread thread = new Thread(runnable, "stallwatch-upstream-" + threads.incrementAndGet());

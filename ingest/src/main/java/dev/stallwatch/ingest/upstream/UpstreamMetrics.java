@@ -3,6 +3,7 @@ package dev.stallwatch.ingest.upstream;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.List;
 
 /**
  * The upstream sources' counters, registered once on the collector's registry and shared by
@@ -93,6 +94,27 @@ public final class UpstreamMetrics {
         .name("stallwatch_upstream_address_map_entries")
         .help("Addresses in the upstream address map")
         .register(registry);
+  }
+
+  /**
+   * Exports a source's per-source series at 0 before it reads anything: a dashboard then shows
+   * "no errors" rather than "no data", and rate() has a start.
+   */
+  public void source(String source) {
+    for (Counter counter : List.of(lines, malformedLines, unmappedRequests, windows, corrections, scrapeFailures,
+        counterResets, sourceErrors)) {
+      counter.initLabelValues(source);
+    }
+  }
+
+  /** Lines or samples a source read (a replayed bundle's upstream.csv rows count as lines too). */
+  public void linesRead(String source, long count) {
+    lines.labelValues(source).inc(count);
+  }
+
+  /** UpstreamWindows a source published. */
+  public void windowPublished(String source) {
+    windows.labelValues(source).inc();
   }
 
   public long lines(String source) {
