@@ -165,7 +165,8 @@ final class DemoServe {
 
   private static void announce(DemoStack.Endpoints endpoints, Path prometheusConfig, DatabaseOptions database,
                                List<Incident> incidents, String token) {
-    String home = System.getProperty("stallwatch.home", ".");
+    // bin/stallwatch passes the checkout, where deploy/ and dashboards/ are; docker wants absolute paths
+    String home = Path.of(System.getProperty("stallwatch.home", ".")).toAbsolutePath().normalize().toString();
     URI postgres = URI.create(endpoints.postgresJdbcUrl().substring("jdbc:".length()));
     Progress.log("incident pages: " + endpoints.incidentService() + "/");
     Progress.log("API token:      " + (System.getenv(ServeCommand.API_TOKEN_ENV) != null

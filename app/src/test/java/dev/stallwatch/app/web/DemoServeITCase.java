@@ -1,0 +1,79 @@
+package dev.stallwatch.app.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.stallwatch.app.demo.DemoBundle;
+import dev.stallwatch.app.testing.ExternalProcess;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stallwatch demo --serve} as a person runs it, in a child JVM: it prints where everything
+ * is, writes a Prometheus configuration whose every target answers with the component's series,
+ * keeps serving, and stops cleanly on SIGTERM.
+ */
+class DemoServeITCase {
+  private static final Pattern JOB = Pattern.compile(
+      "- job_name: (\\S+)\\n\\s+metrics_path: (\\S+)\\n\\s+static_configs:\\n\\s+- targets: \\['([^']+)'\\]");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void servesEveryComponentsMetricsUntilTerminated() throws Exception {
+    Path prometheusConfig = dir.resolve("prometheus.yml");
+    try (ServeProcess demo = ServeProcess.start(List.of("demo", "--serve",
+        "--data-dir", dir.resolve("data").toString(),
+        "--listen", "127.0.0.1:0",
+        "--collector-listen", "127.0.0.1:0",
+        "--flink-metrics-port", Integer.toString(ExternalProcess.freePort()),
+        "--prometheus-config", prometheusConfig.toString()))) {
+      URI pages = demo.awaitBaseUri(Duration.ofMinutes(5));
+      await("serving").atMost(Duration.ofMinutes(1)).until(() -> demo.stderr().contains("stallwatch: serving; Ctrl-C to stop"));
+
+      // the incident resolved after the recovery, and the Grafana link is for its container
+      assertThat(demo.stderr()).anySatisfy(line -> assertThat(line)
+          .startsWith("stallwatch: in Grafana:").contains("/d/stallwatch-container?var-container=" + DemoBundle.WEDGED));
+      assertThat(demo.stderr()).anySatisfy(line -> assertThat(line).startsWith("stallwatch: the incident:").contains(pages.toString()));
+
+      Map<String, URI> targets = new LinkedHashMap<>();
+      Matcher job = JOB.matcher(Files.readString(prometheusConfig));
+      while (job.find()) {
+        targets.put(job.group(1), URI.create("http://" + job.group(3) + job.group(2)));
+      }
+      assertThat(targets).containsOnlyKeys("stallwatch-collector", "stallwatch-incidents", "stallwatch-flink");
+      assertThat(get(targets.get("stallwatch-collector"))).contains("stallwatch_collector_samples_total",
+          "stallwatch_spool_bytes", "stallwatch_upstream_windows_total");
+      assertThat(get(targets.get("stallwatch-incidents"))).contains("stallwatch_ingest_records_total",
+          "stallwatch_health_ingest_records_total");
+      assertThat(get(targets.get("stallwatch-flink"))).contains("flink_taskmanager_job_task_operator_alertsOpened",
+          "flink_jobmanager_job_numberOfCompletedCheckpoints");
+
+      // 128 + SIGTERM: the JVM ran its shutdown hooks and exited on the signal
+      assertThat(demo.terminate(Duration.ofSeconds(90))).isEqualTo(143);
+      assertThat(demo.stderr()).contains("stallwatch: stopped")
+          .noneSatisfy(line -> assertThat(line).contains("internal error"));
+      assertThat(dir.resolve("data/postgres/postmaster.pid")).as("the embedded PostgreSQL stopped").doesNotExist();
+    }
+  }
+
+  private static String get(URI uri) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as("GET %s", uri).isEqualTo(200);
+    return response.body();
+  }
+}
