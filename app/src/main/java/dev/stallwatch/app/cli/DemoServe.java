@@ -177,15 +177,17 @@ final class DemoServe {
     Progress.log("PostgreSQL:     " + endpoints.postgresJdbcUrl() + " (Grafana logs in as '"
         + (database.isEmbedded() ? GRAFANA_ROLE : "a member of stallwatch_reader") + "')");
     Progress.log("Prometheus:     prometheus --config.file=" + prometheusConfig.toAbsolutePath()
+        + " --storage.tsdb.path=" + prometheusConfig.toAbsolutePath().getParent().resolve("prometheus-data")
         + " --web.listen-address=127.0.0.1:9090");
     Progress.log("Grafana:        " + GrafanaLaunch.command(home, "http://127.0.0.1:9090", postgres.getHost(),
         postgres.getPort(), database.isEmbedded() ? GRAFANA_ROLE : "YOUR_READER_LOGIN")
-        + "   then open " + GrafanaLaunch.GRAFANA_URL + " (admin/admin)");
+        + "   then open " + GrafanaLaunch.GRAFANA_URL);
     for (Incident incident : incidents) {
       Instant from = incident.spikeStartedAt().minus(LINK_MARGIN);
       Instant to = (incident.resolvedAt() != null ? incident.resolvedAt() : incident.detectedAt()).plus(LINK_MARGIN);
       Progress.log("the incident:   " + endpoints.incidentService() + "/incidents/" + incident.incidentId());
       Progress.log("in Grafana:     " + GrafanaLaunch.containerDashboard(incident.containerId(), from, to));
+      Progress.log("the fleet then: " + GrafanaLaunch.fleetDashboard(from, to));
     }
     Progress.log("serving; Ctrl-C to stop");
   }

@@ -4,22 +4,34 @@ import java.time.Instant;
 
 /** How to run Grafana against {@code demo --serve} with the provisioning in {@code deploy/grafana/}. */
 final class GrafanaLaunch {
-  /** The uid of dashboards/stallwatch-container.json. */
+  /** The uids of dashboards/stallwatch-fleet.json and stallwatch-container.json. */
+  static final String FLEET_DASHBOARD_UID = "stallwatch-fleet";
   static final String CONTAINER_DASHBOARD_UID = "stallwatch-container";
   static final String GRAFANA_URL = "http://127.0.0.1:3000";
+  static final String IMAGE = "grafana/grafana:12.0.0";
 
   private GrafanaLaunch() {}
 
-  /** A {@code docker run} line; {@code home} is the Stallwatch checkout (deploy/ and dashboards/). */
+  /**
+   * A {@code docker run} line, as in deploy/grafana/README.md; {@code home} is the Stallwatch
+   * checkout (deploy/ and dashboards/). The embedded store trusts local logins: no password.
+   */
   static String command(String home, String prometheusUrl, String postgresHost, int postgresPort, String user) {
-    return "docker run --rm --network host"
+    return "docker run --rm --name stallwatch-grafana --network host"
+        + " -v " + home + "/deploy/grafana/provisioning/datasources:/etc/grafana/provisioning/datasources:ro"
+        + " -v " + home + "/deploy/grafana/provisioning/dashboards:/etc/grafana/provisioning/dashboards:ro"
+        + " -v " + home + "/dashboards:/var/lib/grafana/dashboards/stallwatch:ro"
         + " -e STALLWATCH_PROMETHEUS_URL=" + prometheusUrl
         + " -e STALLWATCH_POSTGRES_HOST=" + postgresHost
         + " -e STALLWATCH_POSTGRES_PORT=" + postgresPort
         + " -e STALLWATCH_POSTGRES_USER=" + user
-        + " -v " + home + "/deploy/grafana/provisioning:/etc/grafana/provisioning:ro"
-        + " -v " + home + "/dashboards:/var/lib/grafana/dashboards/stallwatch:ro"
-        + " grafana/grafana";
+        + " -e GF_AUTH_ANONYMOUS_ENABLED=true -e GF_AUTH_ANONYMOUS_ORG_ROLE=Viewer"
+        + " " + IMAGE;
+  }
+
+  /** The fleet over an incident's time range. */
+  static String fleetDashboard(Instant from, Instant to) {
+    return GRAFANA_URL + "/d/" + FLEET_DASHBOARD_UID + "?from=" + from.toEpochMilli() + "&to=" + to.toEpochMilli();
   }
 
   /** The container drill-down for one container over an incident's time range. */

@@ -49,6 +49,25 @@ class StallwatchCliTest {
   }
 
   @Test
+  void demoServeOptionsWithoutServeAreAUsageError() {
+    assertThat(run("demo", "--flink-metrics-port", "9300")).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("stallwatch demo: --listen, --collector-listen, --flink-metrics-port and "
+        + "--prometheus-config go with --serve\n");
+  }
+
+  @Test
+  void demoServeChecksItsAddressesBeforeStartingAnything() {
+    assertThat(run("demo", "--serve", "--data-dir", dir.resolve("data").toString(), "--collector-listen", "9464"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .isEqualTo("stallwatch demo: --collector-listen: expected HOST:PORT like 127.0.0.1:8080, got '9464'\n");
+    assertThat(run("demo", "--serve", "--data-dir", dir.resolve("data").toString(), "--flink-metrics-port", "http"))
+        .isEqualTo(2);
+    assertThat(err.toString()).endsWith("stallwatch demo: --flink-metrics-port: the port 'http' is not a number\n");
+    assertThat(dir.resolve("data")).as("nothing started, nothing written").doesNotExist();
+  }
+
+  @Test
   void replayOfAMissingBundleExitsTwoWithOneLine() {
     assertThat(run("replay", dir.resolve("absent").toString())).isEqualTo(2);
     assertThat(err.toString()).isEqualTo("stallwatch replay: " + dir.resolve("absent") + ": missing directory\n");
