@@ -1,6 +1,7 @@
 package dev.stallwatch.app.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stallwatch.app.dashboards.Dashboards;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stallwatch.incidents.health.HealthStore;
 import dev.stallwatch.incidents.store.DatabaseOptions;
@@ -16,8 +17,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -33,8 +34,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 
@@ -66,6 +65,8 @@ import javax.sql.DataSource;
  */
 public final class HealthStoreBenchmark {
   private static final long WINDOW_MS = 10_000;
+  /** $__interval of the expanded queries: the windows are 10 s. */
+  private static final Duration WINDOW = Duration.ofMillis(WINDOW_MS);
   /** A fixed, arbitrary day: all rows land in one daily partition. */
   private static final long START_MS = Instant.parse("2026-01-15T12:00:00Z").toEpochMilli();
   private static final String SIGNATURE = "go-timer-livelock";
@@ -87,7 +88,7 @@ public final class HealthStoreBenchmark {
       throw new IllegalArgumentException("usage: HealthStoreBenchmark [containers] [windows >= 2] [batch] [writers]");
     }
     Path home = Path.of(System.getProperty("stallwatch.home", ".")).toAbsolutePath().normalize();
-    List<Query> queries = loadQueries(home.resolve("dashboards"));
+    List<Dashboards.Query> queries = loadQueries(home.resolve("dashboards"));
     Fleet fleet = new Fleet(containers, windows, 42);
 
     Path dir = Files.createTempDirectory("stallwatch-health-bench");
@@ -100,7 +101,7 @@ public final class HealthStoreBenchmark {
     }
   }
 
-  private static void run(DataSource ds, Fleet fleet, int windows, int batchSize, int writers, List<Query> queries)
+  private static void run(DataSource ds, Fleet fleet, int windows, int batchSize, int writers, List<Dashboards.Query> queries)
       throws Exception {
     long rows = (long) fleet.size() * windows;
     out("container_health ingest: %,d containers x %,d windows = %,d rows, batches of %,d, %d writer(s), %d cores",
@@ -385,9 +386,7 @@ public final class HealthStoreBenchmark {
 
   // ---------------------------------------------------------------- dashboard queries
 
-  private record Query(String dashboard, String title, String sql) {}
-
-  private static void dashboardQueries(DataSource ds, Fleet fleet, int windows, List<Query> queries)
+  private static void dashboardQueries(DataSource ds, Fleet fleet, int windows, List<Dashboards.Query> queries)
       throws SQLException, IOException {
     Instant to = Instant.ofEpochMilli(START_MS + windows * WINDOW_MS);
     Instant from = to.minusSeconds(3600);
@@ -411,8 +410,8 @@ public final class HealthStoreBenchmark {
           from, to, windows * WINDOW_MS / 60_000, container.substring(0, 12), QUERY_RUNS);
       int fleetQueries = 0;
       int fleetOnNotable = 0;
-      for (Query q : queries) {
-        String sql = expand(q.sql(), from, to, vars);
+      for (Dashboards.Query q : queries) {
+        String sql = Dashboards.expandSql(q.text(), from, to, WINDOW, vars);
         JsonNode plan;
         try (ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)) {
           rs.next();
@@ -441,7 +440,7 @@ public final class HealthStoreBenchmark {
           fleetOnNotable += notable ? 1 : 0;
         }
         out("query %s / %s: %.1f ms (%d row(s)); executor %.1f ms, buffers hit %,d read %,d; %s; %s",
-            q.dashboard(), q.title(), millis[QUERY_RUNS / 2], resultRows, plan.get("Execution Time").asDouble(),
+            q.dashboardUid(), q.where(), millis[QUERY_RUNS / 2], resultRows, plan.get("Execution Time").asDouble(),
             top.path("Shared Hit Blocks").asLong(), top.path("Shared Read Blocks").asLong(),
             notable ? "uses " + NOTABLE_INDEX : "does not use " + NOTABLE_INDEX, String.join(", ", scans));
       }
@@ -466,82 +465,12 @@ public final class HealthStoreBenchmark {
     }
   }
 
-  /** Every SQL that reads container_health: panel targets, also of rows' panels, and query variables. */
-  private static List<Query> loadQueries(Path dir) throws IOException {
-    ObjectMapper json = new ObjectMapper();
-    List<Query> queries = new ArrayList<>();
-    for (String file : List.of("stallwatch-fleet.json", "stallwatch-container.json")) {
-      Path path = dir.resolve(file);
-      if (!Files.isRegularFile(path)) {
-        throw new IOException(path + " not found: run from the repository or set -Dstallwatch.home");
-      }
-      JsonNode dashboard = json.readTree(path.toFile());
-      String name = dashboard.path("uid").asText(file).replace("stallwatch-", "");
-      addPanels(name, dashboard.path("panels"), queries);
-      for (JsonNode variable : dashboard.path("templating").path("list")) {
-        JsonNode q = variable.path("query");
-        String sql = q.isTextual() ? q.asText() : q.path("rawSql").asText(q.path("query").asText(""));
-        if (sql.contains("container_health")) {
-          queries.add(new Query(name, "$" + variable.path("name").asText(), sql));
-        }
-      }
-    }
-    return queries;
-  }
-
-  private static void addPanels(String dashboard, JsonNode panels, List<Query> queries) {
-    for (JsonNode panel : panels) {
-      for (JsonNode target : panel.path("targets")) {
-        String sql = target.path("rawSql").asText("");
-        if (sql.contains("container_health")) {
-          queries.add(new Query(dashboard, panel.path("title").asText(), sql));
-        }
-      }
-      addPanels(dashboard, panel.path("panels"), queries);
-    }
-  }
-
-  private static final Pattern MACRO = Pattern.compile("\\$__(\\w+)\\(");
-  private static final DateTimeFormatter ISO = DateTimeFormatter.ISO_INSTANT;
-
-  /** Grafana's PostgreSQL macros as Grafana expands them, with $__interval = 10s, and the variables. */
-  static String expand(String sql, Instant from, Instant to, Map<String, String> vars) {
-    String fromLiteral = "'" + ISO.format(from) + "'::timestamptz";
-    String toLiteral = "'" + ISO.format(to) + "'::timestamptz";
-    StringBuilder out = new StringBuilder();
-    int position = 0;
-    Matcher m = MACRO.matcher(sql);
-    while (m.find(position)) {
-      int close = m.end() - 1;
-      for (int depth = 0; ; close++) {
-        char ch = sql.charAt(close);
-        depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
-        if (depth == 0) {
-          break;
-        }
-      }
-      String[] a = sql.substring(m.end(), close).split(",");
-      String expansion = switch (m.group(1)) {
-        case "timeFilter" -> a[0].trim() + " BETWEEN " + fromLiteral + " AND " + toLiteral;
-        case "timeFrom" -> fromLiteral;
-        case "timeTo" -> toLiteral;
-        case "timeGroup", "timeGroupAlias" -> {
-          String bucket = "to_timestamp(floor(extract(epoch from " + a[0].trim() + ")/10)*10)";
-          yield m.group(1).equals("timeGroupAlias") ? bucket + " AS \"time\"" : bucket;
-        }
-        default -> throw new IllegalArgumentException("unsupported macro $__" + m.group(1) + " in " + sql);
-      };
-      out.append(sql, position, m.start()).append(expansion);
-      position = close + 1;
-    }
-    String expanded = out.append(sql.substring(position)).toString().replace("$__interval", "10s");
-    for (Map.Entry<String, String> v : vars.entrySet()) {
-      expanded = expanded.replace("${" + v.getKey() + "}", v.getValue()).replace("$" + v.getKey(), v.getValue());
-    }
-    if (expanded.contains("$")) {
-      throw new IllegalArgumentException("unexpanded variable in " + expanded);
-    }
-    return expanded;
+  /** Every SQL of the dashboards that reads container_health: panel targets and query variables. */
+  private static List<Dashboards.Query> loadQueries(Path dir) {
+    return Dashboards.load(dir).stream()
+        .flatMap(dashboard -> dashboard.queries().stream())
+        .filter(query -> query.kind() == Dashboards.Kind.SQL && query.text().contains("container_health"))
+        .toList();
   }
 
   // ---------------------------------------------------------------- helpers
