@@ -1,11 +1,14 @@
 package dev.stallwatch.app.health;
 
+import static dev.stallwatch.app.testing.KafkaTestKit.header;
+import static dev.stallwatch.app.testing.KafkaTestKit.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stallwatch.app.embedded.EmbeddedKafka;
+import dev.stallwatch.app.testing.KafkaTestKit;
 import dev.stallwatch.incidents.health.HealthIngestMetrics;
 import dev.stallwatch.incidents.health.HealthIngestStats;
 import dev.stallwatch.incidents.health.HealthIngestor;
@@ -38,20 +41,12 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -184,7 +179,7 @@ class HealthIngestorITCase {
         ORDERS + " 12:52:10 ALERTING b47101c4-d617-37c4-9adb-c2071b4d8ea3 node-a orders-7f9c6d5b8-x2k4q",
         CHECKOUT + " 12:52:00 HEALTHY -  -");
 
-    List<ConsumerRecord<byte[], byte[]>> letters = readAll(topics.deadLetter(), 5);
+    List<ConsumerRecord<byte[], byte[]>> letters = readAll(kafka, topics.deadLetter(), 5);
     assertThat(letters).hasSize(5);
     assertThat(letters).extracting(letter -> header(letter, DeadLetterHeaders.ERROR)).satisfiesExactly(
         error -> assertThat(error).startsWith("undecodable container health: "),
@@ -316,14 +311,7 @@ class HealthIngestorITCase {
   }
 
   private Optional<Long> committedOffset() {
-    try (var admin = kafka.admin()) {
-      Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
-      OffsetAndMetadata offset = offsets.get(healthPartition);
-      return offset == null ? Optional.empty() : Optional.of(offset.offset());
-    } catch (Exception e) {
-      throw new IllegalStateException("could not read the offsets of " + group, e);
-    }
+    return KafkaTestKit.committedOffset(kafka, group, healthPartition);
   }
 
   private ProducerRecord<byte[], byte[]> record(ContainerHealth health) {
@@ -337,33 +325,7 @@ class HealthIngestorITCase {
   }
 
   private void publish(List<ProducerRecord<byte[], byte[]>> records) {
-    Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ProducerConfig.ACKS_CONFIG, "all");
-    try (KafkaProducer<byte[], byte[]> producer =
-             new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (ProducerRecord<byte[], byte[]> record : records) {
-        producer.send(record);
-      }
-    }
-  }
-
-  private List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int expected) {
-    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-             new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.assign(List.of(new TopicPartition(topic, 0)));
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-        return records.size() >= expected;
-      });
-    }
-    return records;
-  }
-
-  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    KafkaTestKit.publish(kafka, records);
   }
 
   private static List<String> strings(String sql) throws SQLException {

@@ -3,11 +3,15 @@ package dev.stallwatch.app.incidents;
 import static dev.stallwatch.app.incidents.IncidentFixtures.DETECTED;
 import static dev.stallwatch.app.incidents.IncidentFixtures.open;
 import static dev.stallwatch.app.incidents.IncidentFixtures.resolved;
+import static dev.stallwatch.app.testing.KafkaTestKit.header;
+import static dev.stallwatch.app.testing.KafkaTestKit.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.stallwatch.app.embedded.EmbeddedKafka;
+import dev.stallwatch.app.testing.ExternalProcess;
+import dev.stallwatch.app.testing.KafkaTestKit;
 import dev.stallwatch.incidents.query.Incident;
 import dev.stallwatch.incidents.query.IncidentQuery;
 import dev.stallwatch.incidents.query.IncidentStatus;
@@ -21,30 +25,22 @@ import dev.stallwatch.schemas.Topics;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -76,7 +72,7 @@ class IncidentIngestorITCase {
   static void start() {
     kafka = EmbeddedKafka.start();
     // a fixed port: the tests stop the database and start it again where the ingestor expects it
-    databaseOptions = DatabaseOptions.embedded(dataDir).withEmbeddedPort(freePort());
+    databaseOptions = DatabaseOptions.embedded(dataDir).withEmbeddedPort(ExternalProcess.freePort());
     database = IncidentDatabase.open(databaseOptions);
   }
 
@@ -144,7 +140,7 @@ class IncidentIngestorITCase {
     assertThat(find("after-garbage")).isPresent();
     assertThat(committedOffset()).contains(2L);
 
-    List<ConsumerRecord<byte[], byte[]>> letters = readAll(topics.deadLetter(), 1);
+    List<ConsumerRecord<byte[], byte[]>> letters = readAll(kafka, topics.deadLetter(), 1);
     assertThat(letters.get(0).value()).isEqualTo(garbage);
     assertThat(header(letters.get(0), IncidentIngestor.ERROR_HEADER)).startsWith("undecodable alert: ");
     assertThat(header(letters.get(0), IncidentIngestor.SOURCE_TOPIC_HEADER)).isEqualTo(topics.alerts());
@@ -164,7 +160,7 @@ class IncidentIngestorITCase {
     assertThat(find("before-nul")).isPresent();
     assertThat(find("after-nul")).isPresent();
     assertThat(find("nul-host")).isEmpty();
-    assertThat(header(readAll(topics.deadLetter(), 1).get(0), IncidentIngestor.ERROR_HEADER))
+    assertThat(header(readAll(kafka, topics.deadLetter(), 1).get(0), IncidentIngestor.ERROR_HEADER))
         .startsWith("refused by the incident store: ");
     assertThat(committedOffset()).contains(3L);
   }
@@ -246,14 +242,7 @@ class IncidentIngestorITCase {
   }
 
   private Optional<Long> committedOffset() {
-    try (var admin = kafka.admin()) {
-      Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
-      OffsetAndMetadata offset = offsets.get(alertsPartition);
-      return offset == null ? Optional.empty() : Optional.of(offset.offset());
-    } catch (Exception e) {
-      throw new IllegalStateException("could not read the offsets of " + group, e);
-    }
+    return KafkaTestKit.committedOffset(kafka, group, alertsPartition);
   }
 
   private ProducerRecord<byte[], byte[]> record(DeadlockAlert alert) {
@@ -268,54 +257,14 @@ class IncidentIngestorITCase {
   }
 
   private void publish(DeadlockAlert... alerts) {
-    try (KafkaProducer<byte[], byte[]> producer = producer(Map.of())) {
-      for (DeadlockAlert alert : alerts) {
-        producer.send(record(alert));
-      }
-    }
+    KafkaTestKit.publish(kafka, Arrays.stream(alerts).map(this::record).toList());
   }
 
   private void publishRaw(byte[] value) {
-    try (KafkaProducer<byte[], byte[]> producer = producer(Map.of())) {
-      producer.send(new ProducerRecord<>(topics.alerts(), null, value));
-    }
+    KafkaTestKit.publish(kafka, List.of(new ProducerRecord<>(topics.alerts(), null, value)));
   }
 
   private KafkaProducer<byte[], byte[]> transactionalProducer() {
-    return producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "ingest-test-" + group));
-  }
-
-  private KafkaProducer<byte[], byte[]> producer(Map<String, Object> extra) {
-    Map<String, Object> props = new HashMap<>(extra);
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int expected) {
-    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-             new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.assign(List.of(new TopicPartition(topic, 0)));
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-        return records.size() >= expected;
-      });
-    }
-    return records;
-  }
-
-  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return KafkaTestKit.producer(kafka, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "ingest-test-" + group));
   }
 }

@@ -1,10 +1,10 @@
 package dev.stallwatch.incidents.health;
 
+import dev.stallwatch.incidents.store.ConsumerLag;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
-import java.util.OptionalLong;
 
 /**
  * The container health ingestor on {@code /metrics}, read from it at scrape time. The names are
@@ -57,16 +57,7 @@ public final class HealthIngestMetrics {
         .callback(callback -> ingestor.newestWindowEnd()
             .ifPresent(end -> callback.call(end.toEpochMilli() / 1000.0)))
         .register(registry);
-    GaugeWithCallback.builder()
-        .name(LAG)
-        .help("Container health records between the ingestor's committed position and the end of its "
-            + "partitions, as of its last poll; absent until it has partitions")
-        .callback(callback -> {
-          OptionalLong lag = ingestor.lagRecords();
-          if (lag.isPresent()) {
-            callback.call(lag.getAsLong());
-          }
-        })
-        .register(registry);
+    ConsumerLag.registerGauge(registry, LAG, "Container health records between the ingestor's committed position "
+        + "and the end of its partitions, as of its last poll; absent until it has partitions", ingestor::lagRecords);
   }
 }

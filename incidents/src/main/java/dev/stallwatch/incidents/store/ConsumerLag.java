@@ -1,7 +1,10 @@
 package dev.stallwatch.incidents.store;
 
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
 
@@ -31,5 +34,17 @@ public final class ConsumerLag {
       }
     }
     return known ? OptionalLong.of(sum) : OptionalLong.empty();
+  }
+
+  /**
+   * Registers a gauge that reads {@code lag} (an ingestor's {@code lagRecords()}) at scrape time;
+   * absent while the lag is unknown.
+   */
+  public static void registerGauge(PrometheusRegistry registry, String name, String help, Supplier<OptionalLong> lag) {
+    GaugeWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(callback -> lag.get().ifPresent(value -> callback.call(value)))
+        .register(registry);
   }
 }

@@ -1,12 +1,11 @@
 package dev.stallwatch.incidents.web;
 
+import dev.stallwatch.incidents.store.ConsumerLag;
 import dev.stallwatch.incidents.store.IncidentIngestor;
 import dev.stallwatch.incidents.store.IngestStats;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
-import java.util.OptionalLong;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -19,17 +18,8 @@ public final class IngestMetrics {
   /** The counters and the lag gauge of {@code ingestor}. */
   public static void register(PrometheusRegistry registry, IncidentIngestor ingestor) {
     register(registry, ingestor::stats);
-    GaugeWithCallback.builder()
-        .name(LAG)
-        .help("Alert records between the incident ingestor's committed position and the end of its partitions, "
-            + "as of its last poll; absent until it has partitions")
-        .callback(callback -> {
-          OptionalLong lag = ingestor.lagRecords();
-          if (lag.isPresent()) {
-            callback.call(lag.getAsLong());
-          }
-        })
-        .register(registry);
+    ConsumerLag.registerGauge(registry, LAG, "Alert records between the incident ingestor's committed position and "
+        + "the end of its partitions, as of its last poll; absent until it has partitions", ingestor::lagRecords);
   }
 
   public static void register(PrometheusRegistry registry, Supplier<IngestStats> stats) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.stallwatch.incidents.store.DatabaseOptions;
 import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.incidents.store.IncidentStoreException;
+import dev.stallwatch.incidents.store.TestSql;
 import dev.stallwatch.schemas.v1.ContainerHealth;
 import dev.stallwatch.schemas.v1.DetectorState;
 import java.nio.file.Path;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -184,8 +184,9 @@ class HealthStoreTest {
     asGrafana.setURL(((PGSimpleDataSource) database.dataSource()).getURL());
     asGrafana.setUser("grafana");
 
-    assertThat(strings(asGrafana, "SELECT container_id FROM container_health")).containsExactly(ORDERS);
-    assertThat(strings(asGrafana, "SELECT container_id FROM container_health_p20200314")).containsExactly(ORDERS);
+    assertThat(TestSql.strings(asGrafana, "SELECT container_id FROM container_health")).containsExactly(ORDERS);
+    assertThat(TestSql.strings(asGrafana, "SELECT container_id FROM container_health_p20200314"))
+        .containsExactly(ORDERS);
     assertThatThrownBy(() -> new HealthStore(asGrafana).write(List.of(window(CHECKOUT, NIGHT))))
         .isInstanceOf(IncidentStoreException.class)
         .hasMessageContaining("permission denied for table container_health");
@@ -224,26 +225,11 @@ class HealthStoreTest {
   }
 
   private static void execute(String sql) {
-    try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
-      s.execute(sql);
-    } catch (SQLException e) {
-      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-    }
+    TestSql.execute(database.dataSource(), sql);
   }
 
   private static List<String> strings(String sql) throws SQLException {
-    return strings(database.dataSource(), sql);
-  }
-
-  private static List<String> strings(DataSource dataSource, String sql) throws SQLException {
-    List<String> values = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        values.add(rs.getString(1));
-      }
-    }
-    return values;
+    return TestSql.strings(database.dataSource(), sql);
   }
 
   private static List<Map<String, Object>> rows(String sql) throws SQLException {

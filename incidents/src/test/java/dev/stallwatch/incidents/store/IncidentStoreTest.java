@@ -11,11 +11,7 @@ import dev.stallwatch.incidents.query.IncidentQuery;
 import dev.stallwatch.incidents.query.IncidentStatus;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -204,21 +200,10 @@ class IncidentStoreTest {
   }
 
   private static void execute(String sql) {
-    try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
-      s.execute(sql);
-    } catch (SQLException e) {
-      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
-    }
+    TestSql.execute(database.dataSource(), sql);
   }
 
   private static List<String> strings(String sql) throws SQLException {
-    List<String> values = new ArrayList<>();
-    try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        values.add(rs.getString(1));
-      }
-    }
-    return values;
+    return TestSql.strings(database.dataSource(), sql);
   }
 }

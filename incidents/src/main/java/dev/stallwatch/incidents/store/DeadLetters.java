@@ -1,4 +1,4 @@
-package dev.stallwatch.incidents.health;
+package dev.stallwatch.incidents.store;
 
 import dev.stallwatch.schemas.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
@@ -20,19 +20,19 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Sends the records a {@link HealthIngestor} cannot store to the dead-letter topic: the original
+ * Sends the records a {@link CommittingConsumer} cannot store to the dead-letter topic: the original
  * key and value, why and where from in the {@link DeadLetterHeaders} every other stallwatch dead
  * letter carries. Waits for the broker's acknowledgement, since the batch's offsets are committed
  * right after. The producer is created on the first dead letter: most runs never need one.
  */
-final class HealthDeadLetters implements AutoCloseable {
+final class DeadLetters implements AutoCloseable {
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
 
   private final String topic;
   private final Properties producerProperties;
   private KafkaProducer<byte[], byte[]> producer;
 
-  HealthDeadLetters(String topic, Properties producerProperties) {
+  DeadLetters(String topic, Properties producerProperties) {
     this.topic = topic;
     this.producerProperties = producerProperties;
   }
