@@ -131,7 +131,8 @@ public final class DemoStack implements AutoCloseable {
    * @throws UncheckedIOException when an address cannot be bound
    */
   public static DemoStack start(Settings settings, IncidentDatabase database, Consumer<String> progress) {
-    List<AutoCloseable> started = new ArrayList<>();
+    // the database first: closed with the rest on a failure until the service owns it
+    List<AutoCloseable> started = new ArrayList<>(List.of(database));
     try {
       progress.accept("starting Kafka");
       EmbeddedKafka kafka = EmbeddedKafka.start();
@@ -148,6 +149,7 @@ public final class DemoStack implements AutoCloseable {
           .bootstrapServers(kafka.bootstrapServers())
           .topics(topics)
           .start();
+      started.remove(database); // the service closes it
       started.add(service);
 
       progress.accept("starting the detection job on a Flink MiniCluster, unbounded");

@@ -3,8 +3,13 @@ package dev.stallwatch.app.web;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.stallwatch.app.Stallwatch;
 import dev.stallwatch.app.demo.DemoBundle;
 import dev.stallwatch.app.testing.ExternalProcess;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code stallwatch demo --serve} as a person runs it, in a child JVM: it prints where everything
@@ -67,6 +73,24 @@ class DemoServeITCase {
       assertThat(demo.stderr()).contains("stallwatch: stopped")
           .noneSatisfy(line -> assertThat(line).contains("internal error"));
       assertThat(dir.resolve("data/postgres/postmaster.pid")).as("the embedded PostgreSQL stopped").doesNotExist();
+    }
+  }
+
+  @Test
+  void aTakenPortIsAUsageErrorAndStopsWhatStarted() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      StringWriter err = new StringWriter();
+      CommandLine cli = Stallwatch.commandLine();
+      cli.setErr(new PrintWriter(err, true));
+      int exit = cli.execute("demo", "--serve", "--data-dir", dir.resolve("data").toString(),
+          "--listen", "127.0.0.1:" + taken.getLocalPort(), "--collector-listen", "127.0.0.1:0",
+          "--flink-metrics-port", Integer.toString(ExternalProcess.freePort()),
+          "--prometheus-config", dir.resolve("prometheus.yml").toString());
+
+      assertThat(exit).isEqualTo(2);
+      assertThat(err.toString()).startsWith("stallwatch demo: cannot listen (").hasLineCount(1);
+      assertThat(dir.resolve("data/postgres/postmaster.pid")).as("the embedded PostgreSQL stopped").doesNotExist();
+      assertThat(dir.resolve("prometheus.yml")).as("no configuration for a stack that is not up").doesNotExist();
     }
   }
 
