@@ -1,6 +1,7 @@
 package dev.stallwatch.app.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stallwatch.app.Directories;
 import dev.stallwatch.app.dashboards.Dashboards;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stallwatch.incidents.health.HealthStore;
@@ -9,7 +10,6 @@ import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.schemas.v1.ContainerHealth;
 import dev.stallwatch.schemas.v1.DetectorState;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,7 +33,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
-import java.util.stream.Stream;
 import javax.sql.DataSource;
 
 /**
@@ -97,7 +95,7 @@ public final class HealthStoreBenchmark {
         run(database.dataSource(), fleet, windows, batchSize, writers, queries);
       }
     } finally {
-      deleteRecursively(dir);
+      Directories.deleteRecursively(dir);
     }
   }
 
@@ -516,20 +514,5 @@ public final class HealthStoreBenchmark {
   private static void out(String format, Object... args) {
     System.out.println(String.format(Locale.ROOT, format, args));
     System.out.flush();
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
-    }
   }
 }

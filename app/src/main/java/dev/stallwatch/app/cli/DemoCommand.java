@@ -1,5 +1,6 @@
 package dev.stallwatch.app.cli;
 
+import dev.stallwatch.app.Directories;
 import dev.stallwatch.app.demo.DemoBundle;
 import dev.stallwatch.app.embedded.EmbeddedKafka;
 import dev.stallwatch.app.replay.ReplayBundle;
@@ -13,15 +14,12 @@ import dev.stallwatch.incidents.store.DatabaseOptions;
 import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.incidents.store.IncidentIngestor;
 import dev.stallwatch.schemas.Topics;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -102,7 +100,7 @@ public final class DemoCommand implements Callable<Integer> {
       return 0;
     } finally {
       if (temporary) {
-        deleteRecursively(dir);
+        Directories.deleteRecursively(dir);
       }
     }
   }
@@ -131,12 +129,6 @@ public final class DemoCommand implements Callable<Integer> {
       AlertNotifier.DrainResult result = notifier.drainToEnd(PAGE_RETRY_TIME.plusSeconds(30));
       Progress.log("paged: " + result.delivered() + (result.deadLettered() > 0
           ? "; " + result.deadLettered() + " alert(s) could not be delivered (see the log above)" : ""));
-    }
-  }
-
-  static void deleteRecursively(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
   }
 }

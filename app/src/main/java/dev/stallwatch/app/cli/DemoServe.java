@@ -1,5 +1,6 @@
 package dev.stallwatch.app.cli;
 
+import dev.stallwatch.app.Directories;
 import dev.stallwatch.app.demo.DemoBundle;
 import dev.stallwatch.app.demo.DemoStack;
 import dev.stallwatch.app.replay.BundlePublisher;
@@ -66,9 +67,7 @@ final class DemoServe {
     DemoBundle demo = new DemoBundle();
     demo.write(bundleDir);
     // a spool left by an earlier run would send its windows again to this run's new broker
-    if (Files.exists(spoolDir)) {
-      DemoCommand.deleteRecursively(spoolDir);
-    }
+    Directories.deleteRecursively(spoolDir);
 
     PrintStream stdout = System.out;
     System.setOut(System.err); // Flink and Kafka print; stdout carries only the report

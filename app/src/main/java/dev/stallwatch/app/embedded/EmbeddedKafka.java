@@ -1,5 +1,6 @@
 package dev.stallwatch.app.embedded;
 
+import dev.stallwatch.app.Directories;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -182,8 +183,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private static void deleteRecursively(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      Directories.deleteRecursively(dir);
     } catch (IOException e) {
       LOG.warn("could not delete {}: {}", dir, e.toString());
     }
