@@ -1,6 +1,7 @@
 package dev.stallwatch.incidents.health;
 
 import dev.stallwatch.incidents.store.IncidentStoreException;
+import dev.stallwatch.incidents.store.Transactions;
 import dev.stallwatch.schemas.v1.ContainerHealth;
 import java.sql.Array;
 import java.sql.Connection;
@@ -88,7 +89,8 @@ public final class HealthStore {
       c.setAutoCommit(false);
       try {
         int created = ensurePartitions(c, days);
-        ensureDurableCommit(c);
+        // the ingestor commits the Kafka offset after this commit: it must survive a server crash
+        Transactions.ensureDurableCommit(c);
         try (PreparedStatement upsert = c.prepareStatement(UPSERT)) {
           for (ContainerHealth h : windows) {
             bind(upsert, h);
@@ -99,7 +101,7 @@ public final class HealthStore {
         c.commit();
         return created;
       } catch (SQLException | RuntimeException e) {
-        rollbackAfter(c, e);
+        Transactions.rollbackAfter(c, e);
         throw e;
       }
     } catch (SQLException e) {
@@ -138,7 +140,7 @@ public final class HealthStore {
         }
         return drop;
       } catch (SQLException | RuntimeException e) {
-        rollbackAfter(c, e);
+        Transactions.rollbackAfter(c, e);
         throw e;
       }
     } catch (SQLException e) {
@@ -221,15 +223,6 @@ public final class HealthStore {
     return missing;
   }
 
-  /** As IncidentStore: the Kafka offset is committed after this commit, so it must survive a server crash. */
-  private static void ensureDurableCommit(Connection c) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement(
-        "SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'");
-         ResultSet rs = s.executeQuery()) {
-      rs.next();
-    }
-  }
-
   private static void bind(PreparedStatement s, ContainerHealth h) throws SQLException {
     int i = 1;
     s.setString(i++, h.getContainerId());
@@ -263,14 +256,5 @@ public final class HealthStore {
   private static SQLException firstError(SQLException e) {
     SQLException next = e.getNextException();
     return next != null ? next : e;
-  }
-
-  private static void rollbackAfter(Connection c, Exception cause) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      // the connection is likely gone; the transaction dies with it. Keep the first error.
-      cause.addSuppressed(e);
-    }
   }
 }

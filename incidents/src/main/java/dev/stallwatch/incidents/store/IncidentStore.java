@@ -15,8 +15,6 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Writes deadlock alerts into the {@code incidents} table, idempotently by incident ID.
@@ -34,8 +32,6 @@ import org.slf4j.LoggerFactory;
  * writers. {@link #write(List)} returns only after the transaction committed durably.
  */
 public final class IncidentStore {
-  private static final Logger LOG = LoggerFactory.getLogger(IncidentStore.class);
-
   /** The alert's own fields: taken from the OPEN alert, whatever order the alerts arrive in. */
   private static final List<String> ALERT_COLUMNS = List.of(
       "container_id", "host", "pod", "namespace", "signature_id", "signature_title", "spike_started_at",
@@ -90,7 +86,7 @@ public final class IncidentStore {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        ensureDurableCommit(c);
+        Transactions.ensureDurableCommit(c);
         List<WriteOutcome> outcomes = new ArrayList<>(alerts.size());
         try (PreparedStatement upsert = c.prepareStatement(UPSERT)) {
           for (DeadlockAlert alert : alerts) {
@@ -104,28 +100,12 @@ public final class IncidentStore {
         c.commit();
         return outcomes;
       } catch (SQLException | RuntimeException e) {
-        rollbackAfter(c, e);
+        Transactions.rollbackAfter(c, e);
         throw e;
       }
     } catch (SQLException e) {
       throw new IncidentStoreException("could not write " + alerts.size() + " alert(s) to the incident store: "
           + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * With {@code synchronous_commit = off} a commit returns before its WAL is flushed, and a
-   * server crash could lose a row whose Kafka offset is already committed. Turn it on for this
-   * transaction only; every stronger setting (local, remote_write, on, remote_apply) stays.
-   */
-  private static void ensureDurableCommit(Connection c) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement(
-        "SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') = 'off'");
-         ResultSet rs = s.executeQuery()) {
-      if (rs.next()) {
-        LOG.warn("the incident store's connection had synchronous_commit = off; using 'on' for its writes so that "
-            + "a committed row survives a server crash");
-      }
     }
   }
 
@@ -162,15 +142,6 @@ public final class IncidentStore {
       s.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
     } else {
       s.setObject(index, instant.atOffset(ZoneOffset.UTC), Types.TIMESTAMP_WITH_TIMEZONE);
-    }
-  }
-
-  private static void rollbackAfter(Connection c, Exception cause) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      // the connection is likely gone; the transaction dies with it. Keep the first error.
-      cause.addSuppressed(e);
     }
   }
 }
