@@ -10,6 +10,7 @@ import dev.stallwatch.incidents.query.Incident;
 import dev.stallwatch.incidents.store.DatabaseOptions;
 import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.incidents.web.ApiToken;
+import dev.stallwatch.jobs.DeadlockDetectionJob;
 import dev.stallwatch.jobs.DetectorOptions;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -50,15 +51,14 @@ final class DemoServe {
   int run() throws Exception {
     DemoServeOptions where = command.serveOptions;
     // every option is checked before anything starts
-    DemoStack.Settings settings;
     String token = apiToken();
     DatabaseOptions databaseOptions = command.store.databaseOptions();
     Path dataDir = databaseOptions.isEmbedded() ? databaseOptions.dataDir() : DatabaseOptions.defaultDataDir();
     Path demoDir = dataDir.resolve("demo");
     Path spoolDir = demoDir.resolve("spool");
     DetectorOptions options = command.detector.options(DemoStack.OPTION_DEFAULTS);
-    settings = new DemoStack.Settings(options, command.detector.rules(),
-        options.windowSize(), where.listen(), where.collectorListen(), where.flinkMetricsPort(),
+    DemoStack.Settings settings = new DemoStack.Settings(options, command.detector.rules(),
+        DeadlockDetectionJob.DEFAULT_CHECKPOINT_INTERVAL, where.listen(), where.collectorListen(), where.flinkMetricsPort(),
         ApiToken.of(token), command.pages.notifiers(), spoolDir);
     Path prometheusConfig = where.prometheusConfig(dataDir);
     Path bundleDir = command.bundleDir != null ? command.bundleDir : demoDir.resolve("bundle");
@@ -75,33 +75,48 @@ final class DemoServe {
     try {
       IncidentDatabase database = command.store.open(DatabaseOptions.Access.READ_WRITE);
       if (databaseOptions.isEmbedded()) {
-        ensureGrafanaRole(database);
+        try {
+          ensureGrafanaRole(database);
+        } catch (SQLException | RuntimeException e) {
+          database.close();
+          throw e;
+        }
       }
       try {
         stack = DemoStack.start(settings, database, Progress::log);
       } catch (UncheckedIOException e) {
         throw new UserError("cannot listen (" + DemoServeOptions.NAMES + "): " + e.getCause().getMessage(), e);
       }
-      BundlePublisher.Stats stats = stack.publish(ReplayBundle.load(bundleDir));
-      Progress.log("published " + stats.samples() + " samples as " + stats.profileWindows() + " profile windows, "
-          + stats.upstreamWindows() + " upstream windows and " + stats.trafficEvents() + " traffic events");
-      Progress.log("waiting for the detection job to store the incident (the watermark has to pass the stuck windows)");
-      List<Incident> incidents = await(stack, "stored", list -> !list.isEmpty());
-      if (!incidents.isEmpty()) {
-        Path recovery = demoDir.resolve("recovery");
-        Progress.log("the on-call restarts orders-svc at 12:55 and restores its traffic: replaying two more minutes"
-            + " from " + recovery);
-        demo.writeRecovery(recovery);
-        stack.publish(ReplayBundle.load(recovery));
-        incidents = await(stack, "resolved", list -> !list.isEmpty() && list.get(0).resolvedAt() != null);
+      try {
+        BundlePublisher.Stats stats = stack.publish(ReplayBundle.load(bundleDir));
+        Progress.log("published " + stats.samples() + " samples as " + stats.profileWindows() + " profile windows, "
+            + stats.upstreamWindows() + " upstream windows and " + stats.trafficEvents() + " traffic events");
+        Progress.log("waiting for the detection job to store the incident (the watermark has to pass the stuck windows)");
+        List<Incident> incidents = await(stack, "stored", list -> !list.isEmpty());
+        if (!incidents.isEmpty()) {
+          Path recovery = demoDir.resolve("recovery");
+          Progress.log("the on-call restarts orders-svc at 12:55 and restores its traffic: replaying two more minutes"
+              + " from " + recovery);
+          demo.writeRecovery(recovery);
+          stack.publish(ReplayBundle.load(recovery));
+          incidents = await(stack, "resolved", list -> !list.isEmpty() && list.get(0).resolvedAt() != null);
+        }
+        DemoStack.Endpoints endpoints = stack.endpoints();
+        writePrometheusConfig(prometheusConfig, endpoints);
+        for (Incident incident : incidents) {
+          stdout.println(AlertReport.render(incident.openAlert(), incident.resolvedAlertOrNull()));
+        }
+        stdout.flush();
+        announce(endpoints, prometheusConfig, databaseOptions, incidents, token);
+      } catch (RuntimeException | InterruptedException | IOException e) {
+        // nothing serves: stop what started, the store included
+        try {
+          stack.close();
+        } catch (RuntimeException closing) {
+          e.addSuppressed(closing);
+        }
+        throw e;
       }
-      DemoStack.Endpoints endpoints = stack.endpoints();
-      writePrometheusConfig(prometheusConfig, endpoints);
-      for (Incident incident : incidents) {
-        stdout.println(AlertReport.render(incident.openAlert(), incident.resolvedAlertOrNull()));
-      }
-      stdout.flush();
-      announce(endpoints, prometheusConfig, databaseOptions, incidents, token);
     } finally {
       System.setOut(stdout);
     }
