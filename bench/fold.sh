@@ -18,6 +18,7 @@ MIN_MB=${FOLD_BENCH_MIN_MB:-500}
 RUNS=${FOLD_BENCH_RUNS:-3}
 JAR=$ROOT/app/target/stallwatch.jar
 CAPTURE=$WORK/capture.perf.txt
+CAPTURES=$ROOT/ingest/src/test/resources/perf # the real captures the golden tests use
 mkdir -p "$WORK"
 
 "$ROOT/bin/stallwatch" --version > /dev/null # builds the CLI when it is missing or stale
@@ -26,11 +27,11 @@ record_capture() {
   echo "recording 20 s of perf samples at 999 Hz on all CPUs while a mixed workload runs..." >&2
   local until=$((SECONDS + 22))
   # user-space C (gzip), an interpreter (perl), a JVM (our folder) and kernel file system paths
-  (while ((SECONDS < until)); do zcat "$ROOT"/../shared/perf-captures/*.gz | gzip -1 > /dev/null; done) &
-  (while ((SECONDS < until)); do zcat "$ROOT"/../shared/perf-captures/c-dwarf-callgraph.perf.txt.gz \
+  (while ((SECONDS < until)); do zcat "$CAPTURES"/*.perf.txt.gz | gzip -1 > /dev/null; done) &
+  (while ((SECONDS < until)); do zcat "$CAPTURES"/c-dwarf-callgraph.perf.txt.gz \
      | perl "$PERL_SCRIPT" > /dev/null; done) &
   (while ((SECONDS < until)); do java -jar "$JAR" fold \
-     "$ROOT"/../shared/perf-captures/go1.19-osyield-morestack.perf.txt.gz > /dev/null 2>&1; done) &
+     "$CAPTURES"/go1.19-osyield-morestack.perf.txt.gz > /dev/null 2>&1; done) &
   (while ((SECONDS < until)); do find /usr -type f -size -64k 2>/dev/null | head -3000 | xargs cat > /dev/null 2>&1; done) &
   perf record -F 999 -g -a -o "$WORK/record.data" -- sleep 20 2> "$WORK/record.log"
   wait

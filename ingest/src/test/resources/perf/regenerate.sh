@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the golden outputs of the folder tests by running FlameGraph's real
-# stackcollapse-perf.pl (default options) on every test input:
-#   - the shared captures, ../shared/perf-captures/*.perf.txt.gz (or $STALLWATCH_SHARED/perf-captures)
-#   - the small recordings beside this script, *.perf.txt
+# stackcollapse-perf.pl (default options) on every test input beside this script:
+#   - the real captures, *.perf.txt.gz
+#   - the small recordings, *.perf.txt
 # For each input NAME.perf.txt[.gz] it writes NAME.folded (the script's output, byte-sorted) and
 # NAME.unrecognized (how many "Unrecognized line" warnings the script printed).
 #
@@ -11,10 +11,8 @@ set -euo pipefail
 
 SCRIPT=${1:?usage: regenerate.sh PATH/TO/stackcollapse-perf.pl}
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../../../../.." && pwd)
-SHARED=${STALLWATCH_SHARED:-$ROOT/../shared}
 
-inputs=("$HERE"/*.perf.txt "$SHARED"/perf-captures/*.perf.txt.gz)
+inputs=("$HERE"/*.perf.txt "$HERE"/*.perf.txt.gz)
 for input in "${inputs[@]}"; do
   [[ -f $input ]] || { echo "missing input: $input" >&2; exit 1; }
   name=$(basename "$input")

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * The Kafka topics of the pipeline. Every topic is keyed by container ID. The defaults are the
- * names DESIGN.md gives; a deployment may rename them, so nothing else spells them out.
+ * names docs/design.md gives; a deployment may rename them, so nothing else spells them out.
  */
 public record Topics(
     String profiles, String upstream, String traffic, String alerts, String deadLetter, String containerHealth) {

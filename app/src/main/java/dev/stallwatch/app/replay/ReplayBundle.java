@@ -20,7 +20,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * A captured incident on disk, in the format DESIGN.md describes:
+ * A captured incident on disk, in the format docs/design.md describes:
  *
  * <pre>
  * DIR/perf/HOST/*.txt[.gz]   perf script output per host, any number of files, any names

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hand-written bundles in the other forms DESIGN.md allows, replayed in one run: each container
+ * Hand-written bundles in the other forms docs/design.md allows, replayed in one run: each container
  * is one case, and the test asserts the exact set of alerts.
  */
 class ReplayVariantsITCase {

@@ -5,42 +5,27 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
-/** The golden inputs: the shared real captures and the small recordings in test resources. */
+/**
+ * The golden inputs, all in {@code src/test/resources/perf}: four real captures of this project's own
+ * machines ({@code *.perf.txt.gz}) and small recordings ({@code *.perf.txt}).
+ */
 final class PerfTestInputs {
   static final Path RESOURCES = Path.of("src/test/resources/perf");
 
   private PerfTestInputs() {}
 
-  /** {@code ../shared}: from the {@code stallwatch.shared} property the parent pom sets, else beside the repo. */
-  static Path sharedDir() {
-    String property = System.getProperty("stallwatch.shared");
-    List<Path> candidates = new ArrayList<>();
-    if (property != null) {
-      candidates.add(Path.of(property));
-    }
-    candidates.add(Path.of("..", "..", "shared")); // from the module directory
-    candidates.add(Path.of("..", "shared")); // from the repository root
-    for (Path candidate : candidates) {
-      if (Files.isDirectory(candidate.resolve("perf-captures"))) {
-        return candidate.normalize();
-      }
-    }
-    throw new IllegalStateException("no shared/perf-captures found; tried " + candidates
-        + " (set -Dstallwatch.shared=PATH/TO/shared)");
-  }
-
   /** Every golden input: name (as in NAME.folded) and path. */
   static Stream<Input> all() {
-    return Stream.concat(shared().stream(), recorded().stream());
+    return Stream.concat(captures().stream(), recorded().stream());
   }
 
-  static List<Input> shared() {
-    return list(sharedDir().resolve("perf-captures"), ".perf.txt.gz");
+  /** The real captures (Go osyield + morestack, a DWARF call graph, JIT maps, a deleted DSO), gzipped. */
+  static List<Input> captures() {
+    return list(RESOURCES, ".perf.txt.gz");
   }
 
   static List<Input> recorded() {
