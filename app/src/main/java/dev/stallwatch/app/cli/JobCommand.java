@@ -67,6 +67,7 @@ public final class JobCommand implements Callable<Integer> {
       }
       settings = settings.withMetricsPorts(metricsPort);
     }
+    RequiredTopics.check(bootstrapServers, kafkaProperties(), kafkaConfig, job.topics().jobTopics());
     LocalFlink.RunningJob running = LocalFlink.start(job, DeadlockDetectionJob.JOB_NAME, settings);
     // Ctrl-C cancels the job, so that its Kafka transactions are aborted now, not at their timeout
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -90,6 +90,9 @@ public final class ServeCommand implements Callable<Integer> {
     List<Notifier> notifiers = pages.notifiers();
     Properties kafkaProperties = kafkaProperties();
     Duration retention = healthRetention();
+    if (bootstrapServers != null) {
+      RequiredTopics.check(bootstrapServers, kafkaProperties, kafkaConfig, Topics.defaults().serveTopics());
+    }
     IncidentDatabase database = store.open(bootstrapServers != null
         ? DatabaseOptions.Access.READ_WRITE : DatabaseOptions.Access.READ_ONLY);
     try {

@@ -138,7 +138,7 @@ public final class DemoStack implements AutoCloseable {
       EmbeddedKafka kafka = EmbeddedKafka.start();
       started.add(kafka);
       Topics topics = Topics.defaults();
-      kafka.createTopics(topics.all(), PARTITIONS);
+      kafka.createTopics(topics, PARTITIONS);
 
       progress.accept("starting the incident service on " + settings.serviceListen());
       IncidentService service = IncidentService.builder()

@@ -1,6 +1,8 @@
 package dev.stallwatch.app.embedded;
 
 import dev.stallwatch.app.Directories;
+import dev.stallwatch.schemas.TopicSpec;
+import dev.stallwatch.schemas.Topics;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -140,13 +142,29 @@ public final class EmbeddedKafka implements AutoCloseable {
     return ports;
   }
 
-  /** Creates the topics that do not exist yet. */
+  /** Creates the topics that do not exist yet, with the broker's default settings. */
   public void createTopics(Collection<String> topics, int partitions) {
+    List<NewTopic> newTopics = new ArrayList<>();
+    for (String topic : topics) {
+      newTopics.add(new NewTopic(topic, partitions, (short) 1));
+    }
+    create(newTopics);
+  }
+
+  /**
+   * Creates the pipeline's topics that do not exist yet as they are declared ({@link Topics#specs()}:
+   * cleanup policy, retention), with {@code partitions} each and one replica.
+   */
+  public void createTopics(Topics topics, int partitions) {
+    List<NewTopic> newTopics = new ArrayList<>();
+    for (TopicSpec spec : topics.specs()) {
+      newTopics.add(new NewTopic(spec.name(), partitions, (short) 1).configs(spec.configs()));
+    }
+    create(newTopics);
+  }
+
+  private void create(List<NewTopic> newTopics) {
     try (Admin admin = admin()) {
-      List<NewTopic> newTopics = new ArrayList<>();
-      for (String topic : topics) {
-        newTopics.add(new NewTopic(topic, partitions, (short) 1));
-      }
       for (var entry : admin.createTopics(newTopics).values().entrySet()) {
         try {
           entry.getValue().get();

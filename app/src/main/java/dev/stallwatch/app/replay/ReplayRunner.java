@@ -50,7 +50,7 @@ public final class ReplayRunner {
 
   public Result run(ReplayBundle bundle, EmbeddedKafka kafka) throws Exception {
     Topics topics = Topics.defaults();
-    kafka.createTopics(topics.all(), 2);
+    kafka.createTopics(topics, 2);
 
     long t0 = System.nanoTime();
     progress.accept("publishing " + bundle.dir() + " through the collector path");
