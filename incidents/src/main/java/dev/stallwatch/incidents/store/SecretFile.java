@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -59,6 +60,23 @@ public final class SecretFile {
       throw new IOException(file + " is empty: delete it and a new password is generated only for a new store");
     }
     return secret;
+  }
+
+  /** Writes {@code content} to {@code file} readable by its owner only (0600), replacing it atomically. */
+  public static void writeOwnerOnly(Path file, String content) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_DIR));
+    }
+    tighten(dir, OWNER_DIR);
+    Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".new",
+        PosixFilePermissions.asFileAttribute(OWNER_FILE));
+    try {
+      Files.writeString(temp, content, StandardCharsets.UTF_8);
+      Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
   }
 
   private static void tighten(Path path, Set<PosixFilePermission> wanted) throws IOException {
