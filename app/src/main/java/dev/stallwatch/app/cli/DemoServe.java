@@ -9,6 +9,7 @@ import dev.stallwatch.incidents.AlertReport;
 import dev.stallwatch.incidents.query.Incident;
 import dev.stallwatch.incidents.store.DatabaseOptions;
 import dev.stallwatch.incidents.store.IncidentDatabase;
+import dev.stallwatch.incidents.store.SecretFile;
 import dev.stallwatch.incidents.web.ApiToken;
 import dev.stallwatch.jobs.DeadlockDetectionJob;
 import dev.stallwatch.jobs.DetectorOptions;
@@ -27,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
@@ -76,8 +78,8 @@ final class DemoServe {
       IncidentDatabase database = command.store.open(DatabaseOptions.Access.READ_WRITE);
       if (databaseOptions.isEmbedded()) {
         try {
-          ensureGrafanaRole(database);
-        } catch (SQLException | RuntimeException e) {
+          ensureGrafanaRole(database, databaseOptions);
+        } catch (SQLException | IOException | RuntimeException e) {
           database.close();
           throw e;
         }
@@ -93,13 +95,19 @@ final class DemoServe {
             + stats.upstreamWindows() + " upstream windows and " + stats.trafficEvents() + " traffic events");
         Progress.log("waiting for the detection job to store the incident (the watermark has to pass the stuck windows)");
         List<Incident> incidents = await(stack, "stored", list -> !list.isEmpty());
-        if (!incidents.isEmpty()) {
+        if (!incidents.isEmpty() && stack.job().endedOnItsOwn().isEmpty()) {
           Path recovery = demoDir.resolve("recovery");
           Progress.log("the on-call restarts orders-svc at 12:55 and restores its traffic: replaying two more minutes"
               + " from " + recovery);
           demo.writeRecovery(recovery);
           stack.publish(ReplayBundle.load(recovery));
           incidents = await(stack, "resolved", list -> !list.isEmpty() && list.get(0).resolvedAt() != null);
+        }
+        Optional<String> ended = stack.job().endedOnItsOwn();
+        if (ended.isPresent()) {
+          stack.close();
+          System.err.println("stallwatch demo: " + ended.get());
+          return 1;
         }
         DemoStack.Endpoints endpoints = stack.endpoints();
         writePrometheusConfig(prometheusConfig, endpoints);
@@ -120,8 +128,7 @@ final class DemoServe {
     } finally {
       System.setOut(stdout);
     }
-    ServeCommand.runUntilStopped(stack);
-    return 0;
+    return ServeCommand.runUntilStopped(stack, stack.jobEnded());
   }
 
   /** Polls the store until the wedged container's incidents satisfy {@code done}, or gives up with a message. */
@@ -129,11 +136,11 @@ final class DemoServe {
       throws InterruptedException {
     Instant deadline = Instant.now().plus(INCIDENT_WAIT);
     List<Incident> incidents = stack.incidents(DemoBundle.WEDGED);
-    while (!done.test(incidents) && Instant.now().isBefore(deadline)) {
+    while (!done.test(incidents) && Instant.now().isBefore(deadline) && stack.job().endedOnItsOwn().isEmpty()) {
       Thread.sleep(POLL.toMillis());
       incidents = stack.incidents(DemoBundle.WEDGED);
     }
-    if (!done.test(incidents)) {
+    if (!done.test(incidents) && stack.job().endedOnItsOwn().isEmpty()) {
       Progress.log("the incident was not " + what + " within " + INCIDENT_WAIT.toMinutes()
           + " minutes; serving anyway (see the log above)");
     }
@@ -156,16 +163,32 @@ final class DemoServe {
     return token.strip();
   }
 
+  /** The password of {@value #GRAFANA_ROLE} (0600), generated on first use. */
+  static Path grafanaPasswordFile(DatabaseOptions options) {
+    return options.secretsDir().resolve("grafana.password");
+  }
+
+  /** The same password as a docker {@code --env-file} (0600) for the printed Grafana command. */
+  static Path grafanaEnvFile(DatabaseOptions options) {
+    return options.secretsDir().resolve("grafana.env");
+  }
+
   /**
    * Grafana reads the store as {@value #GRAFANA_ROLE}, a login role in the read-only
-   * {@code stallwatch_reader}; the embedded server trusts local connections, so it needs no password.
+   * {@code stallwatch_reader}, with a password of its own: the embedded store asks every role for one.
    */
-  private static void ensureGrafanaRole(IncidentDatabase database) throws SQLException {
+  private static void ensureGrafanaRole(IncidentDatabase database, DatabaseOptions options)
+      throws SQLException, IOException {
+    String password = SecretFile.readOrCreate(grafanaPasswordFile(options));
+    SecretFile.writeOwnerOnly(grafanaEnvFile(options), GrafanaLaunch.PASSWORD_VARIABLE + "=" + password + "\n");
+    String literal = "'" + password.replace("'", "''") + "'";
     try (Connection connection = database.dataSource().getConnection();
          Statement statement = connection.createStatement()) {
+      // also gives a password to a grafana role of an older demo, which had none
       statement.execute("DO $$ BEGIN "
           + "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + GRAFANA_ROLE + "') THEN "
-          + "CREATE ROLE " + GRAFANA_ROLE + " LOGIN IN ROLE stallwatch_reader; END IF; END $$");
+          + "CREATE ROLE " + GRAFANA_ROLE + " LOGIN PASSWORD " + literal + " IN ROLE stallwatch_reader; "
+          + "ELSE ALTER ROLE " + GRAFANA_ROLE + " LOGIN PASSWORD " + literal + "; END IF; END $$");
     }
   }
 
@@ -189,12 +212,14 @@ final class DemoServe {
         + "   incident service " + endpoints.incidentMetrics());
     Progress.log("Kafka:          " + endpoints.kafka());
     Progress.log("PostgreSQL:     " + endpoints.postgresJdbcUrl() + " (Grafana logs in as '"
-        + (database.isEmbedded() ? GRAFANA_ROLE : "a member of stallwatch_reader") + "')");
+        + (database.isEmbedded() ? GRAFANA_ROLE + "', its password in " + grafanaPasswordFile(database)
+            : "a member of stallwatch_reader'") + ")");
     Progress.log("Prometheus:     prometheus --config.file=" + prometheusConfig.toAbsolutePath()
         + " --storage.tsdb.path=" + prometheusConfig.toAbsolutePath().getParent().resolve("prometheus-data")
         + " --web.listen-address=127.0.0.1:9090");
     Progress.log("Grafana:        " + GrafanaLaunch.command(home, "http://127.0.0.1:9090", postgres.getHost(),
-        postgres.getPort(), database.isEmbedded() ? GRAFANA_ROLE : "YOUR_READER_LOGIN")
+        postgres.getPort(), database.isEmbedded() ? GRAFANA_ROLE : "YOUR_READER_LOGIN",
+        database.isEmbedded() ? grafanaEnvFile(database) : null)
         + "   then open " + GrafanaLaunch.GRAFANA_URL);
     for (Incident incident : incidents) {
       Instant from = incident.spikeStartedAt().minus(LINK_MARGIN);

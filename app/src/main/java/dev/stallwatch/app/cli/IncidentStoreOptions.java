@@ -5,6 +5,7 @@ import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.incidents.store.IncidentStoreException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -44,7 +45,9 @@ public final class IncidentStoreOptions {
       if (dbUser != null || passwordFile != null) {
         throw new UserError("--db-user and --db-password-file go with --jdbc-url; the embedded store needs neither");
       }
-      return DatabaseOptions.embedded(dataDir != null ? dataDir : DatabaseOptions.defaultDataDir());
+      Path dir = dataDir != null ? dataDir : DatabaseOptions.defaultDataDir();
+      checkDataDir(dir);
+      return DatabaseOptions.embedded(dir);
     }
     if (dataDir != null) {
       throw new UserError("give --data-dir (the embedded store) or --jdbc-url (a server), not both");
@@ -53,6 +56,26 @@ public final class IncidentStoreOptions {
       return DatabaseOptions.server(jdbcUrl, dbUser, password(env));
     } catch (IllegalArgumentException e) {
       throw new UserError("--jdbc-url: " + e.getMessage(), e);
+    }
+  }
+
+  /** The data directory, or the nearest folder that would hold it, must be a writable directory. */
+  private void checkDataDir(Path dir) {
+    String option = dataDir != null ? "--data-dir " + dir : "the data directory " + dir;
+    Path existing = dir.toAbsolutePath();
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      throw new UserError(option + ": no such directory");
+    }
+    if (!Files.isDirectory(existing)) {
+      throw new UserError(option + ": " + (existing.equals(dir.toAbsolutePath()) ? "" : existing + " ")
+          + "is a file, not a directory");
+    }
+    if (!Files.isWritable(existing) || !Files.isExecutable(existing)) {
+      throw new UserError(option + ": " + (existing.equals(dir.toAbsolutePath()) ? "" : existing + " ")
+          + "is not writable by this user");
     }
   }
 
@@ -80,9 +103,10 @@ public final class IncidentStoreOptions {
     try {
       return IncidentDatabase.open(options);
     } catch (IncidentStoreException e) {
-      if (options.isEmbedded()) {
+      if (options.isEmbedded() && !(e.getCause() instanceof FileSystemException)) {
         throw e;
       }
+      // a server's URL, user or password, or a data directory this user cannot use
       throw new UserError(e.getMessage(), e);
     }
   }

@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,9 +36,14 @@ public final class JobCommand implements Callable<Integer> {
   boolean listOptions;
 
   @Option(names = "--metrics-port", paramLabel = "PORT",
-      description = "Serve the job's Flink metrics for Prometheus on http://localhost:PORT/metrics: a port, a range"
+      description = "Serve the job's Flink metrics for Prometheus on http://HOST:PORT/metrics: a port, a range"
           + " such as 9250-9260 (the first free one), or 0 for any free port. Off by default.")
   String metricsPort;
+
+  @Option(names = "--metrics-host", paramLabel = "HOST",
+      description = "The address --metrics-port binds (default: ${DEFAULT-VALUE}); the metrics are not authenticated,"
+          + " so give another only for a Prometheus on another host, behind a firewall.")
+  String metricsHost = LocalFlink.LOOPBACK;
 
   @Mixin
   DetectorSettings detector;
@@ -58,10 +65,11 @@ public final class JobCommand implements Callable<Integer> {
         .kafkaProperties(kafkaProperties())
         .bounded(false)
         .build();
-    LocalFlink.Settings settings = LocalFlink.Settings.defaults();
+    LocalFlink.Settings settings = LocalFlink.Settings.defaults().withMetricsHost(metricsHost);
     if (metricsPort != null) {
       try {
-        LocalFlink.freePort(metricsPort); // a malformed or fully taken range is a usage error, before Flink starts
+        // a malformed or fully taken range, or an address not of this host, is a usage error before Flink starts
+        LocalFlink.freePort(metricsHost, metricsPort);
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new UserError("--metrics-port " + metricsPort + ": " + e.getMessage(), e);
       }
@@ -83,9 +91,22 @@ public final class JobCommand implements Callable<Integer> {
     if (running.metricsPort().isPresent()) {
       Progress.log("Flink metrics for Prometheus on " + running.metricsUri());
     }
+    Progress.log("Flink REST API (read-only) on " + running.restAddress());
     Progress.log("running the detection job against " + bootstrapServers + "; Ctrl-C to stop");
-    running.awaitTermination();
-    return 0;
+    return awaitEnd(running);
+  }
+
+  /**
+   * Waits for the job: 0 when Ctrl-C stopped it, 1 with one line on stderr when it ended on its
+   * own (cancelled, failed), since a process whose job is gone must not look like it still detects.
+   */
+  static int awaitEnd(LocalFlink.RunningJob running) throws InterruptedException, ExecutionException {
+    Optional<String> ended = running.ended().get();
+    if (ended.isEmpty()) {
+      return 0;
+    }
+    System.err.println("stallwatch job: " + ended.get());
+    return 1;
   }
 
   private Properties kafkaProperties() throws IOException {

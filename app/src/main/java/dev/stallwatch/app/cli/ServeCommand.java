@@ -17,10 +17,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -144,8 +147,22 @@ public final class ServeCommand implements Callable<Integer> {
    * hook only signals this thread and waits for it, so the order of the close stays in one place.
    */
   static void runUntilStopped(AutoCloseable service) throws Exception {
+    runUntilStopped(service, new CompletableFuture<>());
+  }
+
+  /**
+   * {@link #runUntilStopped(AutoCloseable)}, or until {@code fatal} holds a line (a part the
+   * service cannot work without has ended): then that line is logged, everything is closed and
+   * the exit code is 1, so that nothing goes on looking healthy. 0 after a signal.
+   */
+  static int runUntilStopped(AutoCloseable service, CompletableFuture<Optional<String>> fatal) throws Exception {
     CountDownLatch stopRequested = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicReference<String> failure = new AtomicReference<>();
+    fatal.thenAccept(line -> line.ifPresent(l -> {
+      failure.compareAndSet(null, l);
+      stopRequested.countDown();
+    }));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       stopRequested.countDown();
       try {
@@ -156,9 +173,12 @@ public final class ServeCommand implements Callable<Integer> {
         Thread.currentThread().interrupt();
       }
     }, "stallwatch-serve-shutdown"));
+    String ended;
     try {
       stopRequested.await();
-      Progress.log("stopping: delivering pages in flight, committing stored alerts, closing the store");
+      ended = failure.get();
+      Progress.log(ended != null ? ended + "; stopping everything, since nothing would detect any more"
+          : "stopping: delivering pages in flight, committing stored alerts, closing the store");
     } finally {
       try {
         service.close();
@@ -168,6 +188,7 @@ public final class ServeCommand implements Callable<Integer> {
         stopped.countDown();
       }
     }
+    return ended != null ? 1 : 0;
   }
 
   private InetSocketAddress listenAddress() {

@@ -10,6 +10,7 @@ import dev.stallwatch.incidents.query.IncidentQuery;
 import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.incidents.notify.Notifier;
 import dev.stallwatch.incidents.web.ApiToken;
+import dev.stallwatch.incidents.web.Health;
 import dev.stallwatch.incidents.web.IncidentService;
 import dev.stallwatch.ingest.collector.CollectorHttpServer;
 import dev.stallwatch.ingest.collector.CollectorMetrics;
@@ -31,6 +32,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -141,7 +145,10 @@ public final class DemoStack implements AutoCloseable {
       kafka.createTopics(topics, PARTITIONS);
 
       progress.accept("starting the incident service on " + settings.serviceListen());
+      // the job starts after the service; until then /healthz says it is starting
+      AtomicReference<LocalFlink.RunningJob> detectionJob = new AtomicReference<>();
       IncidentService service = IncidentService.builder()
+          .healthCheck("detection-job", () -> jobHealth(detectionJob.get()))
           .database(database)
           .listen(settings.serviceListen())
           .apiToken(settings.apiToken())
@@ -163,6 +170,7 @@ public final class DemoStack implements AutoCloseable {
       LocalFlink.RunningJob job = LocalFlink.start(detection, DeadlockDetectionJob.JOB_NAME,
           LocalFlink.Settings.defaults().withMetricsPorts(Integer.toString(settings.flinkMetricsPort())));
       started.add(job);
+      detectionJob.set(job);
 
       PrometheusRegistry registry = new PrometheusRegistry();
       CollectorMetrics collectorMetrics = new CollectorMetrics(registry);
@@ -189,6 +197,26 @@ public final class DemoStack implements AutoCloseable {
       closeAll(newestFirst(started), e);
       throw new IllegalStateException("could not start the detection job: " + e.getMessage(), e);
     }
+  }
+
+  private static Health jobHealth(LocalFlink.RunningJob job) {
+    if (job == null) {
+      return Health.ok("starting");
+    }
+    return job.endedOnItsOwn().map(Health::failing).orElseGet(() -> Health.ok("running " + job.jobId()));
+  }
+
+  /**
+   * Completes when the detection job ends: with one line saying how when it ended on its own
+   * (then {@code /healthz} fails), empty when {@link #close()} stopped it.
+   */
+  public CompletableFuture<Optional<String>> jobEnded() {
+    return job.ended();
+  }
+
+  /** The detection job, e.g. for a test that ends it the way a failure would. */
+  public LocalFlink.RunningJob job() {
+    return job;
   }
 
   /** Publishes a bundle through the collector's path and spool, counting it in the collector's metrics. */

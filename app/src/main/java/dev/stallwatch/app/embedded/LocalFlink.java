@@ -2,6 +2,7 @@ package dev.stallwatch.app.embedded;
 
 import dev.stallwatch.jobs.DeadlockDetectionJob;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,7 +11,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,13 +25,16 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MetricOptions;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.PipelineExecutor;
 import org.apache.flink.core.execution.PipelineExecutorFactory;
 import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
-import org.apache.flink.metrics.prometheus.PrometheusReporterFactory;
 import org.apache.flink.runtime.client.JobCancellationException;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -46,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (LocalFlink.RunningJob running = LocalFlink.start(job, "stallwatch-deadlock-detection",
  *     LocalFlink.Settings.defaults().withMetricsPorts("0"))) {
- *   URI metrics = running.metricsUri();   // http://localhost:PORT/metrics, the port picked
+ *   URI metrics = running.metricsUri();   // http://127.0.0.1:PORT/metrics, the port picked
  *   ...
  * }                                        // cancels the job, shuts the MiniCluster down
  * }</pre>
@@ -57,7 +63,11 @@ public final class LocalFlink {
   /** Name of the reporter in the configuration: {@code metrics.reporter.prom.*}. */
   public static final String PROMETHEUS_REPORTER = "prom";
   private static final ConfigOption<String> REPORTER_PORT =
-      ConfigOptions.key("port").stringType().noDefaultValue();
+      ConfigOptions.key(LoopbackPrometheusReporterFactory.ARG_PORT).stringType().noDefaultValue();
+  private static final ConfigOption<String> REPORTER_HOST =
+      ConfigOptions.key(LoopbackPrometheusReporterFactory.ARG_HOST).stringType().noDefaultValue();
+  /** Where everything of the embedded cluster listens unless told otherwise. */
+  public static final String LOOPBACK = "127.0.0.1";
   /** How long {@link #start} waits for the reporter to serve the job's metrics. */
   private static final Duration REPORTER_TIMEOUT = Duration.ofSeconds(30);
 
@@ -68,21 +78,38 @@ public final class LocalFlink {
     return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
   }
 
+  /**
+   * What every embedded MiniCluster runs with: nothing listens beyond loopback (REST, blob server,
+   * RPC and data ports), the REST API cannot submit, cancel or rescale (it is unauthenticated; the
+   * cluster itself only keeps its GET handlers, see {@link LockedDownMiniCluster}), and a failure
+   * fails the job at once rather than retrying for minutes.
+   */
   public static Configuration configuration() {
     Configuration conf = new Configuration();
-    // a failed replay should fail at once, not retry for minutes
     conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    conf.set(RestOptions.BIND_ADDRESS, LOOPBACK);
+    conf.set(RestOptions.ADDRESS, LOOPBACK);
+    conf.set(RestOptions.BIND_PORT, "0");
+    conf.set(WebOptions.SUBMIT_ENABLE, false);
+    conf.set(WebOptions.CANCEL_ENABLE, false);
+    conf.set(WebOptions.RESCALE_ENABLE, false);
+    // the blob server binds jobmanager.bind-host
+    conf.set(JobManagerOptions.BIND_HOST, LOOPBACK);
+    conf.set(JobManagerOptions.ADDRESS, LOOPBACK);
+    conf.set(TaskManagerOptions.BIND_HOST, LOOPBACK);
+    conf.set(TaskManagerOptions.HOST, LOOPBACK);
     return conf;
   }
 
   /**
-   * {@link #configuration()} plus Flink's Prometheus reporter serving /metrics on {@code port}
+   * {@link #configuration()} plus Flink's Prometheus series on /metrics at {@code host:port}
    * (one port: {@link #start} picks it from the ports the caller allows).
    */
-  public static Configuration configuration(int prometheusPort) {
+  public static Configuration configuration(String host, int prometheusPort) {
     Configuration conf = configuration();
     Configuration reporter = MetricOptions.forReporter(conf, PROMETHEUS_REPORTER);
-    reporter.set(MetricOptions.REPORTER_FACTORY_CLASS, PrometheusReporterFactory.class.getName());
+    reporter.set(MetricOptions.REPORTER_FACTORY_CLASS, LoopbackPrometheusReporterFactory.class.getName());
+    reporter.set(REPORTER_HOST, host);
     reporter.set(REPORTER_PORT, String.valueOf(prometheusPort));
     return conf;
   }
@@ -92,9 +119,25 @@ public final class LocalFlink {
    * its own checkpoint interval: the exactly-once alert sink commits on checkpoints.
    */
   public static JobExecutionResult runToCompletion(DeadlockDetectionJob job, String name) throws Exception {
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism(), configuration());
+    AtomicReference<MiniCluster> cluster = new AtomicReference<>();
+    StreamExecutionEnvironment env = environment(configuration(), cluster);
+    env.setParallelism(parallelism());
     job.addTo(env);
-    return env.execute(name);
+    try {
+      return env.execute(name);
+    } finally {
+      closeQuietly(cluster.get());
+    }
+  }
+
+  /**
+   * The environment's own local executor on a {@link LockedDownMiniCluster}, keeping hold of the
+   * cluster it starts so that the caller can wait for its shutdown (the job client only starts one).
+   */
+  private static StreamExecutionEnvironment environment(Configuration conf, AtomicReference<MiniCluster> cluster) {
+    conf.set(DeploymentOptions.TARGET, LocalExecutor.NAME);
+    conf.set(DeploymentOptions.ATTACHED, true);
+    return new StreamExecutionEnvironment(new CapturingLocalExecutor(cluster), conf, LocalFlink.class.getClassLoader());
   }
 
   /**
@@ -106,15 +149,10 @@ public final class LocalFlink {
   public static RunningJob start(DeadlockDetectionJob job, String name, Settings settings) throws Exception {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(settings, "settings");
-    Integer port = settings.metricsPorts() == null ? null : freePort(settings.metricsPorts());
-    Configuration conf = port == null ? configuration() : configuration(port);
-    // the environment's own local executor, keeping hold of the MiniCluster it starts so that
-    // close() can wait for its shutdown (the executor's job client only starts one)
-    conf.set(DeploymentOptions.TARGET, LocalExecutor.NAME);
-    conf.set(DeploymentOptions.ATTACHED, true);
+    Integer port = settings.metricsPorts() == null ? null : freePort(settings.metricsHost(), settings.metricsPorts());
+    Configuration conf = port == null ? configuration() : configuration(settings.metricsHost(), port);
     AtomicReference<MiniCluster> cluster = new AtomicReference<>();
-    StreamExecutionEnvironment env = new StreamExecutionEnvironment(
-        new CapturingLocalExecutor(cluster), conf, LocalFlink.class.getClassLoader());
+    StreamExecutionEnvironment env = environment(conf, cluster);
     env.setParallelism(settings.parallelism());
     job.addTo(env);
     JobClient client;
@@ -124,7 +162,7 @@ public final class LocalFlink {
       closeQuietly(cluster.get());
       throw e;
     }
-    RunningJob running = new RunningJob(client, cluster.get(), port);
+    RunningJob running = new RunningJob(client, cluster.get(), settings.metricsHost(), port);
     if (port != null) {
       try {
         running.awaitReporter();
@@ -145,7 +183,7 @@ public final class LocalFlink {
    * @throws IllegalArgumentException when {@code ports} is not a port, range or list
    * @throws IllegalStateException when every port of it is taken
    */
-  public static int freePort(String ports) {
+  public static int freePort(String host, String ports) {
     Iterator<Integer> candidates;
     try {
       candidates = NetUtils.getPortRangeFromString(ports);
@@ -155,14 +193,14 @@ public final class LocalFlink {
     }
     while (candidates.hasNext()) {
       int candidate = candidates.next();
-      // bound like the reporter binds: every interface
-      try (ServerSocket socket = new ServerSocket(candidate)) {
+      // bound like the reporter binds
+      try (ServerSocket socket = new ServerSocket(candidate, 1, InetAddress.getByName(host))) {
         return socket.getLocalPort();
       } catch (IOException taken) {
         LOG.debug("port {} is taken", candidate);
       }
     }
-    throw new IllegalStateException("no free port for the Prometheus reporter in " + ports);
+    throw new IllegalStateException("no free port for the Prometheus reporter in " + ports + " on " + host);
   }
 
   private static void closeQuietly(MiniCluster cluster) {
@@ -177,8 +215,9 @@ public final class LocalFlink {
   }
 
   /** How {@link #start} runs the job. */
-  public record Settings(int parallelism, String metricsPorts) {
+  public record Settings(int parallelism, String metricsHost, String metricsPorts) {
     public Settings {
+      Objects.requireNonNull(metricsHost, "metricsHost");
       if (parallelism < 1) {
         throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
       }
@@ -189,11 +228,11 @@ public final class LocalFlink {
 
     /** {@link LocalFlink#parallelism()}, no metrics reporter. */
     public static Settings defaults() {
-      return new Settings(LocalFlink.parallelism(), null);
+      return new Settings(LocalFlink.parallelism(), LOOPBACK, null);
     }
 
     public Settings withParallelism(int parallelism) {
-      return new Settings(parallelism, metricsPorts);
+      return new Settings(parallelism, metricsHost, metricsPorts);
     }
 
     /**
@@ -201,7 +240,12 @@ public final class LocalFlink {
      * ("9249"), a range ("9250-9260"), a list ("9249,9251"), or "0" for any free port.
      */
     public Settings withMetricsPorts(String ports) {
-      return new Settings(parallelism, Objects.requireNonNull(ports, "ports"));
+      return new Settings(parallelism, metricsHost, Objects.requireNonNull(ports, "ports"));
+    }
+
+    /** The address the Prometheus reporter binds (default 127.0.0.1): another one only for a scraper elsewhere. */
+    public Settings withMetricsHost(String host) {
+      return new Settings(parallelism, host, metricsPorts);
     }
   }
 
@@ -209,13 +253,54 @@ public final class LocalFlink {
   public static final class RunningJob implements AutoCloseable {
     private final JobClient client;
     private final MiniCluster cluster;
+    private final String metricsHost;
     private final Integer metricsPort;
+    private final CompletableFuture<Optional<String>> ended = new CompletableFuture<>();
+    private volatile boolean closing;
     private boolean closed;
 
-    private RunningJob(JobClient client, MiniCluster cluster, Integer metricsPort) {
+    private RunningJob(JobClient client, MiniCluster cluster, String metricsHost, Integer metricsPort) {
       this.client = client;
       this.cluster = cluster;
+      this.metricsHost = metricsHost;
       this.metricsPort = metricsPort;
+      client.getJobExecutionResult().whenComplete((result, failure) -> {
+        if (closing) {
+          ended.complete(Optional.empty());
+        } else {
+          String how = failure == null ? "finished"
+              : ExceptionUtils.findThrowable(failure, JobCancellationException.class).isPresent() ? "was cancelled"
+              : "failed: " + ExceptionUtils.stripExecutionException(rootCause(failure));
+          ended.complete(Optional.of("the detection job " + client.getJobID() + " " + how));
+        }
+      });
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+      Throwable cause = failure;
+      while (cause.getCause() != null && cause.getCause() != cause) {
+        cause = cause.getCause();
+      }
+      return cause;
+    }
+
+    /**
+     * Completes when the job ends: with one line saying how when it ended on its own (cancelled,
+     * failed, or a bounded job finished), empty when {@link #close()} stopped it. A process that
+     * runs the job for others must not go on looking healthy once this holds a line.
+     */
+    public CompletableFuture<Optional<String>> ended() {
+      return ended;
+    }
+
+    /** The line of {@link #ended()} once the job ended on its own; empty while it runs or after {@link #close()}. */
+    public Optional<String> endedOnItsOwn() {
+      return ended.isDone() ? ended.join() : Optional.empty();
+    }
+
+    /** Where the cluster's (read-only) REST API listens. */
+    public URI restAddress() throws Exception {
+      return cluster.getRestAddress().get(1, TimeUnit.MINUTES);
     }
 
     public JobID jobId() {
@@ -231,12 +316,13 @@ public final class LocalFlink {
       return metricsPort == null ? OptionalInt.empty() : OptionalInt.of(metricsPort);
     }
 
-    /** {@code http://localhost:PORT/metrics}. */
+    /** {@code http://HOST:PORT/metrics}, the host the reporter binds (127.0.0.1 unless set). */
     public URI metricsUri() {
       if (metricsPort == null) {
         throw new IllegalStateException("no metrics reporter: start with Settings.withMetricsPorts(...)");
       }
-      return URI.create("http://localhost:" + metricsPort + "/metrics");
+      String host = metricsHost.contains(":") ? "[" + metricsHost + "]" : metricsHost;
+      return URI.create("http://" + host + ":" + metricsPort + "/metrics");
     }
 
     /**
@@ -263,6 +349,7 @@ public final class LocalFlink {
         return;
       }
       closed = true;
+      closing = true;
       try {
         if (!client.getJobExecutionResult().isDone()) {
           try {
@@ -337,7 +424,7 @@ public final class LocalFlink {
     @Override
     public PipelineExecutor getExecutor(Configuration configuration) {
       return LocalExecutor.createWithFactory(configuration, miniClusterConfiguration -> {
-        MiniCluster started = new MiniCluster(miniClusterConfiguration);
+        MiniCluster started = new LockedDownMiniCluster(miniClusterConfiguration);
         cluster.set(started);
         return started;
       });

@@ -294,7 +294,9 @@ class IncidentsCommandTest {
   @Test
   void aServerUrlReachesTheSameStore() {
     String url = database.jdbcUrl();
-    assertThat(run("incidents", "list", "--jdbc-url", url, "--db-user", "postgres", "--format", "csv")).isZero();
+    Path password = DatabaseOptions.embedded(dataDir).superuserPasswordFile();
+    assertThat(run("incidents", "list", "--jdbc-url", url, "--db-user", "postgres", "--db-password-file",
+        password.toString(), "--format", "csv")).isZero();
     assertThat(out.toString().lines()).hasSize(4);
   }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.stallwatch.app.Stallwatch;
 import dev.stallwatch.app.demo.DemoBundle;
 import dev.stallwatch.app.testing.ExternalProcess;
+import dev.stallwatch.app.testing.ListeningSockets;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -16,13 +17,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -39,6 +43,7 @@ class DemoServeITCase {
   Path dir;
 
   @Test
+  @Timeout(value = 8, unit = TimeUnit.MINUTES)
   void servesEveryComponentsMetricsUntilTerminated() throws Exception {
     Path prometheusConfig = dir.resolve("prometheus.yml");
     try (ServeProcess demo = ServeProcess.start(List.of("demo", "--serve",
@@ -68,6 +73,20 @@ class DemoServeITCase {
       assertThat(get(targets.get("stallwatch-flink"))).contains("flink_taskmanager_job_task_operator_alertsOpened",
           "flink_jobmanager_job_numberOfCompletedCheckpoints");
 
+      // issue 11: nothing of the demo (Kafka, Flink, the pages, the collector, PostgreSQL) listens beyond loopback
+      long postgres = Long.parseLong(Files.readAllLines(dir.resolve("data/postgres/postmaster.pid")).get(0).trim());
+      List<ListeningSockets.Listener> listeners = ListeningSockets.of(demo.pid(), postgres);
+      assertThat(listeners).extracting(ListeningSockets.Listener::port)
+          .contains(targets.values().stream().map(URI::getPort).toArray(Integer[]::new));
+      assertThat(listeners).allSatisfy(listener -> assertThat(listener.loopback()).as("%s", listener).isTrue());
+      // Grafana's login has a password of its own, in owner-only files the printed command reads
+      Path grafanaEnv = dir.resolve("data/secrets/grafana.env");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("data/secrets/grafana.password"))))
+          .isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(grafanaEnv))).isEqualTo("rw-------");
+      assertThat(demo.stderr()).anySatisfy(line -> assertThat(line).startsWith("stallwatch: Grafana:")
+          .contains("--env-file " + grafanaEnv.toAbsolutePath()).doesNotContain(Files.readString(grafanaEnv).strip()));
+
       // 128 + SIGTERM: the JVM ran its shutdown hooks and exited on the signal
       assertThat(demo.terminate(Duration.ofSeconds(90))).isEqualTo(143);
       assertThat(demo.stderr()).contains("stallwatch: stopped")
@@ -77,6 +96,7 @@ class DemoServeITCase {
   }
 
   @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void aTakenPortIsAUsageErrorAndStopsWhatStarted() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       StringWriter err = new StringWriter();

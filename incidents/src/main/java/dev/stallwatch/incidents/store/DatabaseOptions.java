@@ -91,6 +91,16 @@ public final class DatabaseOptions {
     return dataDir.resolve("postgres");
   }
 
+  /** The directory (0700) of the embedded store's passwords, each in a 0600 file. */
+  public Path secretsDir() {
+    return dataDir.resolve("secrets");
+  }
+
+  /** The embedded server's superuser password: generated on the first start. */
+  public Path superuserPasswordFile() {
+    return secretsDir().resolve("postgres-superuser.password");
+  }
+
   public int embeddedPort() {
     return embeddedPort;
   }

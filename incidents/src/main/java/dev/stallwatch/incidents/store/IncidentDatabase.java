@@ -42,7 +42,8 @@ public final class IncidentDatabase implements AutoCloseable {
     try {
       PGSimpleDataSource base;
       if (options.isEmbedded()) {
-        embedded = EmbeddedPostgresServer.startOrAttach(options.postgresDir(), options.embeddedPort());
+        embedded = EmbeddedPostgresServer.startOrAttach(options.postgresDir(), options.superuserPasswordFile(),
+            options.embeddedPort());
         base = embedded.dataSource();
       } else {
         base = serverDataSource(options);
@@ -135,7 +136,10 @@ public final class IncidentDatabase implements AutoCloseable {
         + (embedded.owned() ? "" : " (run by another stallwatch process)");
   }
 
-  /** The JDBC URL of the store without a password, e.g. for Grafana or psql (user postgres when embedded). */
+  /**
+   * The JDBC URL of the store without a password, e.g. for Grafana or psql (user postgres when
+   * embedded, its password in {@link DatabaseOptions#superuserPasswordFile()}).
+   */
   public String jdbcUrl() {
     return embedded != null ? "jdbc:postgresql://127.0.0.1:" + embedded.port() + "/" + EmbeddedPostgresServer.DATABASE
         : DatabaseOptions.redact(options.jdbcUrl());

@@ -22,7 +22,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import org.slf4j.Logger;
@@ -169,8 +171,18 @@ public final class IncidentService implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration healthRetention = HealthIngestor.DEFAULT_RETENTION;
     private String healthGroupId = HealthIngestor.DEFAULT_GROUP_ID;
+    private final Map<String, HealthCheck> moreHealthChecks = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /** A part beside the service that {@code /healthz} reports too, e.g. the detection job of {@code demo --serve}. */
+    public Builder healthCheck(String name, HealthCheck check) {
+      if (moreHealthChecks.putIfAbsent(Objects.requireNonNull(name, "name"), Objects.requireNonNull(check, "check"))
+          != null) {
+        throw new IllegalArgumentException("a health check named '" + name + "' is there already");
+      }
+      return this;
+    }
 
     /** The store; the service closes it. Open it READ_WRITE to ingest. */
     public Builder database(IncidentDatabase database) {
@@ -307,6 +319,7 @@ public final class IncidentService implements AutoCloseable {
         } else {
           web.healthCheck("notifier", () -> Health.ok("off: no receiver configured"));
         }
+        moreHealthChecks.forEach(web::healthCheck);
         return new IncidentService(database, ingestor, healthIngestor, healthRetention, notifier, web.start(),
             firing);
       } catch (RuntimeException e) {

@@ -178,11 +178,12 @@ class HealthStoreTest {
   @Test
   void theReaderRoleSelectsFromTheTableAndFromPartitionsTheStoreCreated() throws SQLException {
     execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grafana') THEN "
-        + "CREATE ROLE grafana LOGIN IN ROLE stallwatch_reader; END IF; END $$");
+        + "CREATE ROLE grafana LOGIN PASSWORD 'grafana-test-password' IN ROLE stallwatch_reader; END IF; END $$");
     store.write(List.of(window(ORDERS, NIGHT)));
     PGSimpleDataSource asGrafana = new PGSimpleDataSource();
     asGrafana.setURL(((PGSimpleDataSource) database.dataSource()).getURL());
     asGrafana.setUser("grafana");
+    asGrafana.setPassword("grafana-test-password");
 
     assertThat(TestSql.strings(asGrafana, "SELECT container_id FROM container_health")).containsExactly(ORDERS);
     assertThat(TestSql.strings(asGrafana, "SELECT container_id FROM container_health_p20200314"))

@@ -10,6 +10,7 @@ import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.incidents.store.IncidentStore;
 import dev.stallwatch.incidents.store.IncidentStoreException;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -149,7 +150,8 @@ class IncidentQueryTest {
     }
     String url = database.jdbcUrl().replace("/stallwatch", "/empty_store");
     try (IncidentDatabase empty = IncidentDatabase.open(
-        DatabaseOptions.server(url, "postgres", null).withAccess(DatabaseOptions.Access.READ_ONLY))) {
+        DatabaseOptions.server(url, "postgres", Files.readString(database.options().superuserPasswordFile()).strip())
+            .withAccess(DatabaseOptions.Access.READ_ONLY))) {
       assertThat(empty.schemaVersion()).isNull();
       assertThatThrownBy(() -> new IncidentQuery(empty.readOnlyDataSource()).search(IncidentFilter.ALL, 10, 0))
           .isInstanceOf(IncidentStoreException.class)

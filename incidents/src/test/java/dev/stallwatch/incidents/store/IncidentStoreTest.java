@@ -173,11 +173,12 @@ class IncidentStoreTest {
   @Test
   void theReaderRoleReadsAndCannotWrite() throws SQLException {
     execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grafana') THEN "
-        + "CREATE ROLE grafana LOGIN IN ROLE stallwatch_reader; END IF; END $$");
+        + "CREATE ROLE grafana LOGIN PASSWORD 'grafana-test-password' IN ROLE stallwatch_reader; END IF; END $$");
     store.write(open(ID));
     PGSimpleDataSource asGrafana = new PGSimpleDataSource();
     asGrafana.setURL(((PGSimpleDataSource) database.dataSource()).getURL());
     asGrafana.setUser("grafana");
+    asGrafana.setPassword("grafana-test-password");
 
     assertThat(new IncidentQuery(asGrafana).findById(ID)).isPresent();
     assertThatThrownBy(() -> new IncidentStore(asGrafana).write(open("another")))
