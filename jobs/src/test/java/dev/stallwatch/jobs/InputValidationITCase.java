@@ -101,6 +101,9 @@ class InputValidationITCase {
         .setWindowStartMs(YEAR_2100).setWindowEndMs(YEAR_2100 + WINDOW).setRequests(100).setTimeouts(1)
         .build().toByteArray();
     records.add(new ProducerRecord<>(topics.upstream(), key(), year2100));
+    // ... and on the other two topics, so that unchecked they would carry event time to 2100
+    records.add(new ProducerRecord<>(topics.profiles(), key(),
+        profileProto(WEDGED, YEAR_2100, HOST, 1.0, 0.0, GO_1_14_1).toByteArray()));
     // bad numbers on every input topic
     records.add(new ProducerRecord<>(topics.profiles(), key(),
         profileProto(WEDGED, T0, HOST, 1.0, 0.0, GO_1_14_1).toBuilder()
@@ -114,17 +117,19 @@ class InputValidationITCase {
     records.add(new ProducerRecord<>(topics.traffic(), key(),
         TrafficEvent.newBuilder().setContainerId(WEDGED).setTimestampMs(YEAR_2100)
             .setAction(TrafficAction.TRAFFIC_ACTION_RESTORED).build().toByteArray()));
+    List<ProducerRecord<byte[], byte[]>> incident = new ArrayList<>();
     for (long t = at(0); t < at(20); t += WINDOW) {
-      records.add(profile(topics, t, SPIKE_CORES, SPIKE_SHARE));
-      records.add(upstream(topics, t, 1000, 250));
+      incident.add(profile(topics, t, SPIKE_CORES, SPIKE_SHARE));
+      incident.add(upstream(topics, t, 1000, 250));
     }
-    records.add(new ProducerRecord<>(topics.traffic(), key(), TrafficEvent.newBuilder().setContainerId(WEDGED)
+    incident.add(new ProducerRecord<>(topics.traffic(), key(), TrafficEvent.newBuilder().setContainerId(WEDGED)
         .setTimestampMs(at(25)).setAction(TrafficAction.TRAFFIC_ACTION_DRAINED).setActor("lb-hook").build()
         .toByteArray()));
-    records.add(profile(topics, at(20), SPIKE_CORES, SPIKE_SHARE));
+    incident.add(profile(topics, at(20), SPIKE_CORES, SPIKE_SHARE));
+    incident.add(upstream(topics, at(20), 1000, 0)); // the drain is the event at +25 s
     for (long t = at(30); t < END; t += WINDOW) {
-      records.add(profile(topics, t, STUCK_CORES, STUCK_SHARE));
-      records.add(upstream(topics, t, 0, 0));
+      incident.add(profile(topics, t, STUCK_CORES, STUCK_SHARE));
+      incident.add(upstream(topics, t, 0, 0));
     }
 
     JobClient job = DeadlockDetectionJob.builder()
@@ -137,7 +142,12 @@ class InputValidationITCase {
         .build()
         .executeAsync(StreamExecutionEnvironment.getExecutionEnvironment());
     try {
+      // first the baseline and the poison; once the baseline is evaluated (and an unchecked
+      // 2100 would have carried event time past everything), the incident itself
       kafka.send(records);
+      int baselineWindows = (int) ((5 * MINUTE - WINDOW - 30_000) / WINDOW);
+      kafka.awaitCommitted(topics.containerHealth(), baselineWindows, Duration.ofSeconds(30));
+      kafka.send(incident);
 
       List<ConsumerRecord<byte[], byte[]>> alerts = kafka.awaitCommitted(topics.alerts(), 1, Duration.ofSeconds(60));
       assertThat(alerts).singleElement().satisfies(r -> {
@@ -152,12 +162,13 @@ class InputValidationITCase {
       });
 
       List<ConsumerRecord<byte[], byte[]>> deadLetters =
-          kafka.awaitCommitted(topics.deadLetter(), 5, Duration.ofSeconds(30));
+          kafka.awaitCommitted(topics.deadLetter(), 6, Duration.ofSeconds(30));
       assertThat(deadLetters)
           .extracting(d -> header(d, DeadLetterSerializer.SOURCE_TOPIC_HEADER),
               d -> header(d, DeadLetterSerializer.REASON_HEADER))
           .containsExactlyInAnyOrder(
               tuple(topics.upstream(), "future"),
+              tuple(topics.profiles(), "future"),
               tuple(topics.profiles(), "number"),
               tuple(topics.upstream(), "number"),
               tuple(topics.upstream(), "number"),
