@@ -2,6 +2,7 @@ package dev.stallwatch.jobs;
 
 import dev.stallwatch.jobs.events.DeadLetter;
 import dev.stallwatch.jobs.events.DeadLetterRouter;
+import dev.stallwatch.jobs.events.InputLimits;
 import dev.stallwatch.jobs.events.Observation;
 import dev.stallwatch.jobs.events.ObservationDeserializer;
 import dev.stallwatch.jobs.events.ObservationTimestamps;
@@ -225,7 +226,8 @@ public final class DeadlockDetectionJob {
         .setGroupId(b.groupId)
         .setClientIdPrefix(b.groupId + "-" + name)
         .setTopics(topic)
-        .setDeserializer(deserializer);
+        // the deserializer refuses implausible event times before the watermark sees them
+        .setDeserializer(deserializer.withLimits(InputLimits.of(b.options)));
     if (b.bounded) {
       source.setStartingOffsets(OffsetsInitializer.earliest())
           .setBounded(OffsetsInitializer.latest());

@@ -156,6 +156,15 @@ public final class DetectorOptions implements Serializable {
       duration("watermark.idleness", "60s",
           "A Kafka partition without records for this long stops holding back event"
               + " time.");
+  public static final Option<Duration> INPUT_MAX_FUTURE =
+      duration("input.max-future", "10m",
+          "A record whose event time is further than this ahead of the job's clock goes to"
+              + " the dead-letter topic before it can move the watermark.");
+  public static final Option<Duration> INPUT_MAX_AGE =
+      duration("input.max-age", "0s",
+          "A record whose event time is older than this (by the job's clock) goes to the"
+              + " dead-letter topic; 0s: no limit (replays of old captures), only records"
+              + " before 2000 are refused.");
   public static final Option<Double> PROFILE_DEFAULT_SAMPLE_FREQUENCY =
       number("profile.default-sample-frequency-hz", 99.0, "a frequency in hertz such as 99",
           "Sampling frequency assumed for SAMPLES-weighted windows that do not say theirs.");
@@ -182,6 +191,8 @@ public final class DetectorOptions implements Serializable {
           RESOLVE_SILENCE,
           WATERMARK_OUT_OF_ORDERNESS,
           WATERMARK_IDLENESS,
+          INPUT_MAX_FUTURE,
+          INPUT_MAX_AGE,
           PROFILE_DEFAULT_SAMPLE_FREQUENCY,
           EVIDENCE_STACKS_PER_WINDOW,
           EVIDENCE_TOP_STACKS);
@@ -345,6 +356,15 @@ public final class DetectorOptions implements Serializable {
     return get(WATERMARK_IDLENESS);
   }
 
+  public Duration inputMaxFuture() {
+    return get(INPUT_MAX_FUTURE);
+  }
+
+  /** Zero: no limit. */
+  public Duration inputMaxAge() {
+    return get(INPUT_MAX_AGE);
+  }
+
   public double defaultSampleFrequencyHz() {
     return get(PROFILE_DEFAULT_SAMPLE_FREQUENCY);
   }
@@ -383,6 +403,10 @@ public final class DetectorOptions implements Serializable {
     requirePositive(STUCK_SUSTAIN);
     requirePositive(RESOLVE_SILENCE);
     requirePositive(WATERMARK_IDLENESS);
+    requirePositive(INPUT_MAX_FUTURE);
+    if (get(INPUT_MAX_AGE).isNegative()) {
+      throw new IllegalArgumentException(INPUT_MAX_AGE.key() + ": expected a duration >= 0");
+    }
     if (get(WATERMARK_OUT_OF_ORDERNESS).isNegative()) {
       throw new IllegalArgumentException(
           WATERMARK_OUT_OF_ORDERNESS.key() + ": expected a duration >= 0");

@@ -43,6 +43,14 @@ public final class JobMetrics {
 
   /** Counter on each {@code *-dead-letters} operator ({@code DeadLetterRouter}): records that could not be decoded. */
   public static final String DEAD_LETTERS = "deadLetters";
+  /**
+   * Key of the key/value group of the per-reason dead-letter counters: its value (a
+   * {@link dev.stallwatch.jobs.events.DeadLetterReason#label()}: undecodable, contract, future,
+   * past, number) becomes the label {@code dead_letter_reason}.
+   */
+  public static final String DEAD_LETTER_REASON = "dead_letter_reason";
+  /** Counter in the group {@link #DEAD_LETTER_REASON} = reason on each {@code *-dead-letters} operator. */
+  public static final String DEAD_LETTERS_BY_REASON = "records";
   /** Counter on {@value DeadlockDetectionJob#DETECTOR}: OPEN alerts sent. */
   public static final String ALERTS_OPENED = "alertsOpened";
   /** Counter on {@value DeadlockDetectionJob#DETECTOR}: RESOLVED alerts sent. */
@@ -70,6 +78,9 @@ public final class JobMetrics {
 
   /** {@code ...{operator_name="profiles_dead_letters"|"upstream_dead_letters"|"traffic_dead_letters"}}. */
   public static final String PROM_DEAD_LETTERS = OPERATOR_PREFIX + DEAD_LETTERS;
+  /** {@code ...{dead_letter_reason="future",operator_name="upstream_dead_letters",...}}. */
+  public static final String PROM_DEAD_LETTERS_BY_REASON =
+      OPERATOR_PREFIX + DEAD_LETTER_REASON + "_" + DEAD_LETTERS_BY_REASON;
   public static final String PROM_ALERTS_OPENED = OPERATOR_PREFIX + ALERTS_OPENED;
   public static final String PROM_ALERTS_RESOLVED = OPERATOR_PREFIX + ALERTS_RESOLVED;
   public static final String PROM_LATE_RECORDS_DROPPED = OPERATOR_PREFIX + LATE_RECORDS_DROPPED;
@@ -80,7 +91,7 @@ public final class JobMetrics {
 
   /** The job's own metrics as Prometheus names. */
   public static final List<String> PROM_JOB_METRICS = List.of(
-      PROM_DEAD_LETTERS, PROM_ALERTS_OPENED, PROM_ALERTS_RESOLVED, PROM_LATE_RECORDS_DROPPED,
+      PROM_DEAD_LETTERS, PROM_DEAD_LETTERS_BY_REASON, PROM_ALERTS_OPENED, PROM_ALERTS_RESOLVED, PROM_LATE_RECORDS_DROPPED,
       PROM_CONTAINERS_TRACKED, PROM_CONTAINERS_IN_STATE);
 
   // --- Flink's and the Kafka connector's, as Prometheus sees them ---------------------------

@@ -8,6 +8,11 @@ package dev.stallwatch.schemas;
 public final class DeadLetterHeaders {
   /** One line: why the record could not be used. */
   public static final String ERROR = "stallwatch.error";
+  /**
+   * A short machine-readable class of {@link #ERROR} (e.g. undecodable, contract, future, past,
+   * number), where the writer has one.
+   */
+  public static final String REASON = "stallwatch.reason";
   /** The notifier whose receiver refused the alert (notifiers only). */
   public static final String RECEIVER = "stallwatch.receiver";
   /** The HTTP status the receiver answered (notifiers only). */

@@ -5,6 +5,7 @@ import dev.stallwatch.incidents.flamegraph.FlameGraphSvg;
 import dev.stallwatch.incidents.query.Incident;
 import dev.stallwatch.incidents.query.IncidentJson;
 import dev.stallwatch.incidents.query.IncidentQuery;
+import dev.stallwatch.incidents.query.TerminalText;
 import dev.stallwatch.incidents.store.DatabaseOptions;
 import dev.stallwatch.incidents.store.Evidence;
 import dev.stallwatch.incidents.store.IncidentDatabase;
@@ -105,10 +106,13 @@ public final class IncidentsShowCommand implements Callable<Integer> {
     return found.get(0);
   }
 
+  /** The report for a terminal: every stored string has its control characters escaped. */
   static String text(Incident incident) {
-    String status = incident.status() + (incident.resolveReason() == null ? "" : " (" + incident.resolveReason() + ")");
+    String status = incident.status() + (incident.resolveReason() == null ? ""
+        : " (" + TerminalText.escape(incident.resolveReason()) + ")");
     return "status " + status + "; recorded " + incident.createdAt() + ", last changed " + incident.updatedAt() + "\n"
-        + AlertReport.render(incident.openAlert(), incident.resolvedAlertOrNull());
+        + AlertReport.render(TerminalText.escape(incident.openAlert()),
+            TerminalText.escape(incident.resolvedAlertOrNull()));
   }
 
   private interface Content {

@@ -41,4 +41,26 @@ final class AlignedWindows {
     }
     return parts;
   }
+
+  /**
+   * {@code parts} lowered to at most {@code caps} in each window, the excess moved to windows with
+   * room, first come first: rounding must not give a window more timeouts than requests when the
+   * row had no more (sum of parts <= sum of caps).
+   */
+  static long[] capped(long[] parts, long[] caps) {
+    long[] out = parts.clone();
+    long excess = 0;
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] > caps[i]) {
+        excess += out[i] - caps[i];
+        out[i] = caps[i];
+      }
+    }
+    for (int i = 0; i < out.length && excess > 0; i++) {
+      long moved = Math.min(excess, caps[i] - out[i]);
+      out[i] += moved;
+      excess -= moved;
+    }
+    return out;
+  }
 }

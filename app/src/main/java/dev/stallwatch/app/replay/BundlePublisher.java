@@ -119,7 +119,7 @@ public final class BundlePublisher {
     for (UpstreamWindow row : rows) {
       List<AlignedWindows.Share> shares = AlignedWindows.split(row.getWindowStartMs(), row.getWindowEndMs(), windowMillis);
       long[] requests = AlignedWindows.apportion(row.getRequests(), shares);
-      long[] timeouts = AlignedWindows.apportion(row.getTimeouts(), shares);
+      long[] timeouts = AlignedWindows.capped(AlignedWindows.apportion(row.getTimeouts(), shares), requests);
       Map<Long, long[]> windows = counts.computeIfAbsent(row.getContainerId(), k -> new TreeMap<>());
       for (int i = 0; i < shares.size(); i++) {
         long[] acc = windows.computeIfAbsent(shares.get(i).startMs(), k -> new long[2]);

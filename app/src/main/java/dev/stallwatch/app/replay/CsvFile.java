@@ -17,8 +17,17 @@ import java.util.function.Consumer;
  * The small CSV dialect of replay bundles: a header row naming the columns (in any order; extra
  * columns are ignored), comma-separated values, optional double quotes, blank lines and lines
  * starting with {@code #} skipped. Every problem is reported with the file and line.
+ *
+ * <p>Bounded: a file of at most {@value #MAX_FILE_BYTES} bytes, lines of at most
+ * {@value #MAX_LINE_CHARS} characters, at most {@value #MAX_ROWS} rows; text cells of at most
+ * {@value #MAX_TEXT_CHARS} characters without control characters.
  */
 final class CsvFile {
+  static final long MAX_FILE_BYTES = 512L * 1024 * 1024;
+  static final int MAX_LINE_CHARS = 8192;
+  static final int MAX_ROWS = 5_000_000;
+  static final int MAX_TEXT_CHARS = 256;
+
   private final Path file;
   private final List<String> required;
 
@@ -45,8 +54,19 @@ final class CsvFile {
       return values.containsKey(column);
     }
 
+    /** The cell as text: at most {@value #MAX_TEXT_CHARS} characters, no control characters. */
     String text(String column) {
-      return values.getOrDefault(column, "");
+      String v = values.getOrDefault(column, "");
+      if (v.length() > MAX_TEXT_CHARS) {
+        throw errorAt(line, column + " is " + v.length() + " characters long: at most " + MAX_TEXT_CHARS);
+      }
+      for (int i = 0; i < v.length(); i++) {
+        if (Character.isISOControl(v.charAt(i))) {
+          throw errorAt(line, column + " contains the control character U+"
+              + String.format("%04X", (int) v.charAt(i)));
+        }
+      }
+      return v;
     }
 
     String nonEmpty(String column) {
@@ -70,6 +90,25 @@ final class CsvFile {
       long v = longValue(column);
       if (v < 0) {
         throw errorAt(line, column + " is negative: " + v);
+      }
+      return v;
+    }
+
+    /** A whole number in {@code [0, max]}. */
+    long count(String column, long max) {
+      long v = nonNegativeLong(column);
+      if (v > max) {
+        throw errorAt(line, column + " " + v + " is out of range: at most " + max);
+      }
+      return v;
+    }
+
+    /** An epoch-millisecond timestamp inside {@code limits}. */
+    long timestamp(String column, BundleLimits limits) {
+      long v = longValue(column);
+      String problem = limits.checkTimestamp(v);
+      if (problem != null) {
+        throw errorAt(line, column + " " + v + " " + problem);
       }
       return v;
     }
@@ -98,11 +137,23 @@ final class CsvFile {
   }
 
   void forEachRow(Consumer<Row> action) {
+    try {
+      long size = Files.size(file);
+      if (size > MAX_FILE_BYTES) {
+        throw new BundleException(file, size + " bytes: at most " + MAX_FILE_BYTES);
+      }
+    } catch (NoSuchFileException e) {
+      throw new BundleException(file, "missing file");
+    } catch (IOException e) {
+      throw new BundleException(file, "cannot read: " + e.getMessage(), e);
+    }
     try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String text;
       long lineNo = 0;
+      long rows = 0;
       List<String> header = null;
-      while ((text = reader.readLine()) != null) {
+      StringBuilder buffer = new StringBuilder();
+      while ((text = readLine(reader, buffer, lineNo + 1)) != null) {
         lineNo++;
         if (lineNo == 1 && text.startsWith("\uFEFF")) {
           text = text.substring(1);
@@ -118,9 +169,12 @@ final class CsvFile {
         if (cells.size() != header.size()) {
           throw errorAt(lineNo, "expected " + header.size() + " columns, got " + cells.size());
         }
+        if (++rows > MAX_ROWS) {
+          throw errorAt(lineNo, "more than " + MAX_ROWS + " rows");
+        }
         Map<String, String> values = new HashMap<>();
         for (int i = 0; i < header.size(); i++) {
-          values.put(header.get(i), cells.get(i));
+          values.putIfAbsent(header.get(i), cells.get(i));
         }
         action.accept(new Row(lineNo, values));
       }
@@ -129,9 +183,34 @@ final class CsvFile {
       }
     } catch (NoSuchFileException e) {
       throw new BundleException(file, "missing file");
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new BundleException(file, "not UTF-8 text");
     } catch (IOException e) {
       throw new BundleException(file, "cannot read: " + e.getMessage(), e);
     }
+  }
+
+  /** One line without its terminator (LF, CRLF or CR), refusing lines over {@value #MAX_LINE_CHARS}. */
+  private String readLine(BufferedReader reader, StringBuilder buffer, long lineNo) throws IOException {
+    buffer.setLength(0);
+    int c;
+    while ((c = reader.read()) != -1) {
+      if (c == '\n') {
+        return buffer.toString();
+      }
+      if (c == '\r') {
+        reader.mark(1);
+        if (reader.read() != '\n') {
+          reader.reset();
+        }
+        return buffer.toString();
+      }
+      if (buffer.length() == MAX_LINE_CHARS) {
+        throw errorAt(lineNo, "line longer than " + MAX_LINE_CHARS + " characters");
+      }
+      buffer.append((char) c);
+    }
+    return buffer.length() == 0 ? null : buffer.toString();
   }
 
   private List<String> readHeader(List<String> cells, long lineNo) {

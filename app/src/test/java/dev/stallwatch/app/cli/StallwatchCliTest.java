@@ -80,7 +80,7 @@ class StallwatchCliTest {
     Files.writeString(dir.resolve("perf/h/x.txt"), "");
     Files.writeString(dir.resolve("containers.csv"), "pid,container_id,host,pod,namespace\n1,c,h,,\n");
     Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n"
-        + "0,10000,c,1,1\n0,10000,c,1\n");
+        + "1700000000000,1700000010000,c,1,1\n1700000000000,1700000010000,c,1\n");
     assertThat(run("replay", dir.toString())).isEqualTo(2);
     assertThat(err.toString()).isEqualTo(
         "stallwatch replay: " + dir.resolve("upstream.csv") + " line 3: expected 5 columns, got 4\n");

@@ -166,6 +166,37 @@ class IncidentIngestorITCase {
   }
 
   @Test
+  void alertsWithNaNInfinityOrNegativeNumbersAreDeadLetteredWithTheReason() {
+    DeadlockAlert nan = DeadlockAlert.newBuilder(open("nan-cpu")).setCpuCoresAfterDrain(Double.NaN).build();
+    DeadlockAlert infinite = DeadlockAlert.newBuilder(open("inf-share"))
+        .setSignatureShare(Double.POSITIVE_INFINITY).build();
+    DeadlockAlert negative = DeadlockAlert.newBuilder(open("negative-timeouts")).setTimeoutsAtSpike(-1).build();
+    DeadlockAlert huge = DeadlockAlert.newBuilder(open("huge-cpu")).setCpuCoresBeforeDrain(9.2e18).build();
+    DeadlockAlert future = DeadlockAlert.newBuilder(open("year-2100"))
+        .setDetectedAt(java.time.Instant.parse("2100-01-01T00:00:00Z")).build();
+    publish(open("before-nan"), nan, infinite, negative, huge, future, open("after-nan"));
+
+    IngestStats stats;
+    try (IncidentIngestor ingestor = ingestor(database.store())) {
+      stats = ingestor.drainToEnd(DRAIN_TIMEOUT);
+    }
+    assertThat(stats.deadLettered()).isEqualTo(5);
+    assertThat(find("before-nan")).isPresent();
+    assertThat(find("after-nan")).isPresent();
+    for (String id : List.of("nan-cpu", "inf-share", "negative-timeouts", "huge-cpu", "year-2100")) {
+      assertThat(find(id)).as(id).isEmpty();
+    }
+    assertThat(readAll(kafka, topics.deadLetter(), 5)).extracting(r -> header(r, IncidentIngestor.ERROR_HEADER))
+        .containsExactly(
+            "invalid alert: cpuCoresAfterDrain NaN is not a number of cores in [0, 4096]",
+            "invalid alert: signatureShare Infinity is not a share in [0, 1]",
+            "invalid alert: timeoutsAtSpike is negative: -1",
+            "invalid alert: cpuCoresBeforeDrain 9.2E18 is not a number of cores in [0, 4096]",
+            "invalid alert: detectedAt 2100-01-01T00:00:00Z is not between 2000-01-01T00:00:00Z and a day from now");
+    assertThat(committedOffset()).contains(7L);
+  }
+
+  @Test
   void alertsOfAnAbortedTransactionAreNeverStored() {
     try (KafkaProducer<byte[], byte[]> producer = transactionalProducer()) {
       producer.initTransactions();

@@ -21,7 +21,7 @@ class ReplayBundleTest {
     Files.writeString(dir.resolve("perf/host-1/a.txt"), "");
     Files.writeString(dir.resolve("containers.csv"), "pid,container_id,host,pod,namespace\n42,c1,host-1,p,ns\n");
     Files.writeString(dir.resolve("upstream.csv"),
-        "window_start_ms,window_end_ms,container_id,requests,timeouts\n0,10000,c1,100,1\n");
+        "window_start_ms,window_end_ms,container_id,requests,timeouts\n1700000000000,1700000010000,c1,100,1\n");
   }
 
   @Test
@@ -50,8 +50,8 @@ class ReplayBundleTest {
 
   @Test
   void readsOptionalFiles() throws IOException {
-    Files.writeString(dir.resolve("traffic.csv"), "timestamp_ms,container_id,event\n5000,c1,drained\n9000,c1,RESTORED\n");
-    Files.writeString(dir.resolve("cpu.csv"), "window_start_ms,window_end_ms,container_id,cpu_seconds\n0,10000,c1,9.5\n");
+    Files.writeString(dir.resolve("traffic.csv"), "timestamp_ms,container_id,event\n1700000005000,c1,drained\n1700000009000,c1,RESTORED\n");
+    Files.writeString(dir.resolve("cpu.csv"), "window_start_ms,window_end_ms,container_id,cpu_seconds\n1700000000000,1700000010000,c1,9.5\n");
     Files.writeString(dir.resolve("meta.json"), "{\"sample_frequency_hz\": 49}");
     ReplayBundle bundle = ReplayBundle.load(dir);
     assertThat(bundle.traffic()).extracting(e -> e.getAction())
@@ -95,7 +95,7 @@ class ReplayBundleTest {
   @Test
   void wrongColumnCount() throws IOException {
     Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n"
-        + "0,10000,c1,100,1\n\n0,10000,c1,100\n");
+        + "1700000000000,1700000010000,c1,100,1\n\n1700000000000,1700000010000,c1,100\n");
     assertThatThrownBy(() -> ReplayBundle.load(dir))
         .hasMessage(dir.resolve("upstream.csv") + " line 4: expected 5 columns, got 4");
   }
@@ -103,7 +103,7 @@ class ReplayBundleTest {
   @Test
   void badNumber() throws IOException {
     Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n"
-        + "0,10000,c1,lots,1\n");
+        + "1700000000000,1700000010000,c1,lots,1\n");
     assertThatThrownBy(() -> ReplayBundle.load(dir))
         .hasMessage(dir.resolve("upstream.csv") + " line 2: requests is not a whole number: 'lots'");
   }
@@ -111,13 +111,13 @@ class ReplayBundleTest {
   @Test
   void windowEndBeforeStart() throws IOException {
     Files.writeString(dir.resolve("upstream.csv"), "window_start_ms,window_end_ms,container_id,requests,timeouts\n"
-        + "10000,10000,c1,1,1\n");
-    assertThatThrownBy(() -> ReplayBundle.load(dir)).hasMessageContaining("line 2: window_end_ms 10000 is not after");
+        + "1700000010000,1700000010000,c1,1,1\n");
+    assertThatThrownBy(() -> ReplayBundle.load(dir)).hasMessageContaining("line 2: window_end_ms 1700000010000 is not after");
   }
 
   @Test
   void unknownTrafficEvent() throws IOException {
-    Files.writeString(dir.resolve("traffic.csv"), "timestamp_ms,container_id,event\n5000,c1,PAUSED\n");
+    Files.writeString(dir.resolve("traffic.csv"), "timestamp_ms,container_id,event\n1700000005000,c1,PAUSED\n");
     assertThatThrownBy(() -> ReplayBundle.load(dir))
         .hasMessage(dir.resolve("traffic.csv") + " line 2: event must be DRAINED or RESTORED, got 'PAUSED'");
   }
@@ -142,7 +142,8 @@ class ReplayBundleTest {
   void badMetaJson() throws IOException {
     Files.writeString(dir.resolve("meta.json"), "{\"sample_frequency_hz\": -3}");
     assertThatThrownBy(() -> ReplayBundle.load(dir))
-        .hasMessage(dir.resolve("meta.json") + ": sample_frequency_hz must be a positive number, got -3");
+        .hasMessage(dir.resolve("meta.json") + " line 1: sample_frequency_hz must be a finite number in (0, 1000000],"
+            + " got -3");
     Files.writeString(dir.resolve("meta.json"), "{\n\"sample_frequency_hz\": }");
     assertThatThrownBy(() -> ReplayBundle.load(dir))
         .hasMessageStartingWith(dir.resolve("meta.json") + ": not valid JSON line 2");

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Incidents as an aligned text table for a terminal, one line per incident. */
+/** Incidents as an aligned text table for a terminal, one line per incident, control characters escaped. */
 public final class IncidentTable {
   /** docker's short container ID; {@code --container} takes it as a prefix. */
   public static final int SHORT_CONTAINER_ID = 12;
@@ -27,6 +27,12 @@ public final class IncidentTable {
           i.evidence().runtimeVersion() == null ? "unknown" : i.evidence().runtimeVersion(),
           String.format(Locale.ROOT, "%.2f", i.cpuCoresAfterDrain()),
           i.incidentId()});
+    }
+    // stored text may hold ESC, CR or BEL: never let it reach the terminal raw
+    for (String[] row : rows) {
+      for (int c = 0; c < row.length; c++) {
+        row[c] = TerminalText.escape(row[c]);
+      }
     }
     int[] widths = new int[HEADER.length];
     for (String[] row : rows) {

@@ -6,6 +6,7 @@ import dev.stallwatch.schemas.Topics;
 import dev.stallwatch.schemas.alerts.v1.DeadlockAlert;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,12 +65,14 @@ public final class IncidentIngestor implements AutoCloseable {
   private static final String NAME = "incident ingestor";
 
   private final IncidentStore store;
+  private final AlertValidator validator;
   private final CommittingConsumer consumer;
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong unchanged = new AtomicLong();
 
   private IncidentIngestor(Builder b) {
     this.store = b.store;
+    this.validator = new AlertValidator(b.clock);
     this.consumer = new CommittingConsumer(b, NAME, "alert", LOG, this::store);
   }
 
@@ -117,7 +120,7 @@ public final class IncidentIngestor implements AutoCloseable {
     consumer.close();
   }
 
-  /** Stores one poll's alerts; the undecodable ones become dead letters. */
+  /** Stores one poll's alerts; the undecodable and invalid ones ({@link AlertValidator}) become dead letters. */
   private Runnable store(CommittingConsumer.Batch batch) {
     List<Row<DeadlockAlert>> alerts = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> record : batch.records()) {
@@ -125,7 +128,13 @@ public final class IncidentIngestor implements AutoCloseable {
         if (record.value() == null) {
           throw new IOException("record has no value");
         }
-        alerts.add(new Row<>(record, DeadlockAlert.fromByteBuffer(ByteBuffer.wrap(record.value()))));
+        DeadlockAlert alert = DeadlockAlert.fromByteBuffer(ByteBuffer.wrap(record.value()));
+        String problem = validator.problem(alert);
+        if (problem != null) {
+          batch.deadLetter(record, "invalid alert: " + problem);
+          continue;
+        }
+        alerts.add(new Row<>(record, alert));
       } catch (IOException | RuntimeException e) {
         batch.deadLetter(record, "undecodable alert: " + e);
       }
@@ -141,6 +150,7 @@ public final class IncidentIngestor implements AutoCloseable {
   /** Configures an {@link IncidentIngestor}; setters check their argument at once. */
   public static final class Builder extends CommittingConsumer.Settings<Builder> {
     private IncidentStore store;
+    private Clock clock = Clock.systemUTC();
 
     private Builder() {
       super(Topics.DEFAULT_ALERTS, DEFAULT_GROUP_ID);
@@ -154,6 +164,12 @@ public final class IncidentIngestor implements AutoCloseable {
 
     public Builder store(IncidentStore store) {
       this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** The clock that says which alert timestamps are in the future (tests). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 

@@ -11,6 +11,7 @@ public class DeadLetter {
   public byte[] key;
   public byte[] value;
   public String error;
+  public DeadLetterReason reason;
 
   public DeadLetter() {}
 }

@@ -47,7 +47,7 @@ public final class ProfileSummarizer implements Serializable {
               + ": expected WEIGHT_UNIT_NANOSECONDS or WEIGHT_UNIT_SAMPLES");
     };
     if (pw.hasCgroupCpuNs() && pw.getCgroupCpuNs() < 0) {
-      throw new InvalidRecordException("ProfileWindow cgroup_cpu_ns is negative");
+      throw new InvalidRecordException(DeadLetterReason.NUMBER, "ProfileWindow cgroup_cpu_ns is negative");
     }
 
     int strings = pw.getStringsCount();
@@ -62,7 +62,8 @@ public final class ProfileSummarizer implements Serializable {
     for (int i = 0; i < pw.getStacksCount(); i++) {
       Stack stack = pw.getStacks(i);
       if (stack.getWeight() < 0) {
-        throw new InvalidRecordException("ProfileWindow stack " + i + " has a negative weight");
+        throw new InvalidRecordException(DeadLetterReason.NUMBER,
+            "ProfileWindow stack " + i + " has a negative weight");
       }
       for (int f = 0; f < stack.getFramesCount(); f++) {
         int index = stack.getFrames(f);
@@ -75,7 +76,7 @@ public final class ProfileSummarizer implements Serializable {
       if (stack.getFramesCount() == 0 || stack.getWeight() == 0) {
         continue;
       }
-      sumUnits += stack.getWeight();
+      sumUnits = addWeight(sumUnits, stack.getWeight());
       window.match(stack.getFramesList(), matched);
       for (int r = 0; r < rules; r++) {
         if (matched[r]) {
@@ -136,8 +137,24 @@ public final class ProfileSummarizer implements Serializable {
     return sb.toString();
   }
 
-  private static long toNanos(long units, double nanosPerUnit) {
-    return nanosPerUnit == 1.0 ? units : Math.round(units * nanosPerUnit);
+  private static long addWeight(long sum, long weight) throws InvalidRecordException {
+    try {
+      return Math.addExact(sum, weight);
+    } catch (ArithmeticException e) {
+      throw new InvalidRecordException(DeadLetterReason.NUMBER, "ProfileWindow stack weights overflow");
+    }
+  }
+
+  private static long toNanos(long units, double nanosPerUnit) throws InvalidRecordException {
+    if (nanosPerUnit == 1.0) {
+      return units;
+    }
+    double nanos = units * nanosPerUnit;
+    if (!(nanos < Long.MAX_VALUE)) {
+      throw new InvalidRecordException(DeadLetterReason.NUMBER,
+          "ProfileWindow weight " + units + " samples is out of range");
+    }
+    return Math.round(nanos);
   }
 
   private static String emptyToNull(String s) {

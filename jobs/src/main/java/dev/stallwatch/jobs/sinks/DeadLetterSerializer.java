@@ -2,6 +2,7 @@ package dev.stallwatch.jobs.sinks;
 
 import dev.stallwatch.schemas.DeadLetterHeaders;
 import dev.stallwatch.jobs.events.DeadLetter;
+import dev.stallwatch.jobs.events.DeadLetterReason;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
@@ -14,6 +15,7 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 public final class DeadLetterSerializer implements KafkaRecordSerializationSchema<DeadLetter> {
 
   public static final String ERROR_HEADER = DeadLetterHeaders.ERROR;
+  public static final String REASON_HEADER = DeadLetterHeaders.REASON;
   public static final String SOURCE_TOPIC_HEADER = DeadLetterHeaders.SOURCE_TOPIC;
   public static final String SOURCE_PARTITION_HEADER = DeadLetterHeaders.SOURCE_PARTITION;
   public static final String SOURCE_OFFSET_HEADER = DeadLetterHeaders.SOURCE_OFFSET;
@@ -30,6 +32,7 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
       DeadLetter letter, KafkaSinkContext context, Long timestamp) {
     List<Header> headers = List.of(
         header(ERROR_HEADER, letter.error),
+        header(REASON_HEADER, (letter.reason == null ? DeadLetterReason.UNDECODABLE : letter.reason).label()),
         header(SOURCE_TOPIC_HEADER, letter.topic),
         header(SOURCE_PARTITION_HEADER, String.valueOf(letter.partition)),
         header(SOURCE_OFFSET_HEADER, String.valueOf(letter.offset)),

@@ -25,6 +25,7 @@ class DeadLetterRouterTest {
       DeadLetter letter = new DeadLetter();
       letter.topic = "stallwatch.profiles.v1";
       letter.error = "boom";
+      letter.reason = DeadLetterReason.FUTURE;
       UpstreamCount upstream = new UpstreamCount();
       upstream.windowStartMs = 10_000;
 
@@ -36,6 +37,11 @@ class DeadLetterRouterTest {
       assertThat(harness.getSideOutput(DeadLetterRouter.DEAD_LETTERS)).extracting(StreamRecord::getValue)
           .extracting(d -> d.error).isEqualTo(List.of("boom"));
       assertThat(metrics.value(JobMetrics.DEAD_LETTERS)).isEqualTo(1);
+      assertThat(metrics.value(JobMetrics.DEAD_LETTER_REASON, "future", JobMetrics.DEAD_LETTERS_BY_REASON))
+          .isEqualTo(1);
+      // every reason's series exists before its first record
+      assertThat(metrics.value(JobMetrics.DEAD_LETTER_REASON, "number", JobMetrics.DEAD_LETTERS_BY_REASON))
+          .isZero();
     }
   }
 }
