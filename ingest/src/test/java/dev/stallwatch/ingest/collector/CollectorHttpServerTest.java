@@ -39,11 +39,17 @@ class CollectorHttpServerTest {
   @Test
   void othersAddTheirRoutesOnTheSameServer() throws Exception {
     try (CollectorHttpServer server = CollectorHttpServer.start(new InetSocketAddress("127.0.0.1", 0), new PrometheusRegistry())) {
-      server.route("/v1/upstream", exchange -> {
-        byte[] body = "accepted".getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(202, body.length);
-        exchange.getResponseBody().write(body);
-        exchange.close();
+      server.route("/v1/upstream", new CollectorHttpServer.Route() {
+        @Override
+        public int maxBodyBytes() {
+          return 0;
+        }
+
+        @Override
+        public CollectorHttpServer.Answer handle(CollectorHttpServer.Exchange exchange, byte[] body) {
+          return new CollectorHttpServer.Answer(202, "text/plain", "accepted".getBytes(StandardCharsets.UTF_8),
+              java.util.Map.of());
+        }
       });
 
       HttpResponse<String> response = get(server, "/v1/upstream");
