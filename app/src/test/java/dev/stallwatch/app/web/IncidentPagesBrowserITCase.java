@@ -96,6 +96,7 @@ class IncidentPagesBrowserITCase {
 
     webhook = new WebhookReceiver();
     Path tokenFile = Files.writeString(dir.resolve("api-token"), TOKEN + "\n");
+    Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     serve = ServeProcess.start(List.of("serve",
         "--listen", "127.0.0.1:0",
         "--bootstrap-servers", kafka.bootstrapServers(),

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpField;
@@ -234,11 +235,14 @@ public final class CollectorHttpServer implements AutoCloseable {
         return true;
       }
       // without a thread while the body trickles in; the idle timeout ends a stalled one
-      Content.Source.asByteArrayAsync(request, max + 1).whenComplete((body, failure) -> {
-        if (failure != null) {
-          send(response, callback, Answer.error(400, "could not read the body: " + failure.getMessage()));
-        } else if (body.length > max) {
+      Content.Source.asByteArrayAsync(request, max).whenComplete((body, failure) -> {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        if (cause instanceof IllegalStateException) {
+          // Jetty stopped reading at the bound (a body without Content-Length)
           send(response, callback, Answer.error(413, "body is larger than " + max + " bytes"));
+        } else if (cause != null) {
+          send(response, callback, Answer.error(400, "could not read the body: " + cause.getMessage()));
         } else {
           send(response, callback, guarded(() -> route.handle(exchange, body)).orElseThrow());
         }
