@@ -295,6 +295,22 @@ class IncidentPagesBrowserITCase {
   }
 
   @Test
+  @Order(4)
+  void theTokenStaysInTheTabAndNeverInLocalStorage() {
+    JavascriptExecutor script = (JavascriptExecutor) browser;
+    openLoggedIn("/");
+    assertThat(script.executeScript("return sessionStorage.getItem('stallwatch.apiToken');")).isEqualTo(TOKEN);
+    assertThat(script.executeScript("return localStorage.length;")).isEqualTo(0L);
+
+    // a token an older version kept in localStorage is neither used nor kept
+    script.executeScript("sessionStorage.clear(); localStorage.setItem('stallwatch.apiToken', arguments[0]);", TOKEN);
+    browser.navigate().refresh();
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+    assertThat(script.executeScript("return localStorage.length;")).isEqualTo(0L);
+    assertThat(browser.findElements(By.id("remember"))).isEmpty();
+  }
+
+  @Test
   @Order(5)
   void servePagedTheWebhookAndReportsItsPartsInHealthAndMetrics() throws Exception {
     await().atMost(Duration.ofSeconds(30)).until(() -> !webhook.received().isEmpty());

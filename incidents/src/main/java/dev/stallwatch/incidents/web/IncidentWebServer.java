@@ -250,7 +250,8 @@ public final class IncidentWebServer implements AutoCloseable {
       Router.securityHeaders(headers::put);
       headers.put(HttpHeader.CACHE_CONTROL, "no-store");
       headers.put(HttpHeader.CONTENT_TYPE, WebExchange.JSON + "; charset=utf-8");
-      byte[] body = body(code, message);
+      // the cause says what was wrong (e.g. which URI rule), the message often only "Bad Request"
+      byte[] body = body(code, cause != null && cause.getMessage() != null ? cause.getMessage() : message);
       headers.put(HttpHeader.CONTENT_LENGTH, body.length);
       response.write(true, ByteBuffer.wrap(body), callback);
     }
