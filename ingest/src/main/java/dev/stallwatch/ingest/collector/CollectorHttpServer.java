@@ -92,6 +92,11 @@ public final class CollectorHttpServer implements AutoCloseable {
     }
 
     Answer handle(Exchange exchange, byte[] body) throws Exception;
+
+    /** Sees the answers the server gives for this route itself (413, an unreadable body), e.g. to count them. */
+    default Answer refused(Answer answer) {
+      return answer;
+    }
   }
 
   private final Server server;
@@ -227,7 +232,7 @@ public final class CollectorHttpServer implements AutoCloseable {
       int max = route.maxBodyBytes();
       long declared = request.getLength();
       if (declared > max) {
-        send(response, callback, Answer.error(413, "body is larger than " + max + " bytes"));
+        send(response, callback, route.refused(Answer.error(413, "body is larger than " + max + " bytes")));
         return true;
       }
       if (max == 0) {
@@ -240,9 +245,9 @@ public final class CollectorHttpServer implements AutoCloseable {
             ? failure.getCause() : failure;
         if (cause instanceof IllegalStateException) {
           // Jetty stopped reading at the bound (a body without Content-Length)
-          send(response, callback, Answer.error(413, "body is larger than " + max + " bytes"));
+          send(response, callback, route.refused(Answer.error(413, "body is larger than " + max + " bytes")));
         } else if (cause != null) {
-          send(response, callback, Answer.error(400, "could not read the body: " + cause.getMessage()));
+          send(response, callback, route.refused(Answer.error(400, "could not read the body: " + cause.getMessage())));
         } else {
           send(response, callback, guarded(() -> route.handle(exchange, body)).orElseThrow());
         }

@@ -177,6 +177,11 @@ public final class PushEndpoints {
       }
     }
 
+    @Override
+    public Answer refused(Answer answer) {
+      return count(answer);
+    }
+
     private Answer count(Answer answer) {
       metrics.pushRequests.labelValues(path, String.valueOf(answer.status())).inc();
       return answer;

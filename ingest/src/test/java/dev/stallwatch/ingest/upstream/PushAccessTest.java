@@ -195,6 +195,7 @@ class PushAccessTest {
     assertThat(declared.statusCode()).isEqualTo(413);
     assertThat(declared.body()).contains("larger than " + PushEndpoints.MAX_BODY_BYTES);
     assertThat(chunked).startsWith("HTTP/1.1 413 ");
+    assertThat(metrics.pushRequests("/v1/upstream", 413)).isEqualTo(2);
     assertNothingPublished();
   }
 
