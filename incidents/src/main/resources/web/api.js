@@ -1,8 +1,9 @@
 // The API's bearer token, and calls to the API with it.
 //
-// The token is kept in this tab's sessionStorage (localStorage when "remember" is ticked) and
-// sent only in the Authorization header: never in a URL (history, logs, Referer) and never in a
-// cookie, so another site cannot make this browser call the API with it.
+// The token is kept in this tab's sessionStorage only (gone when the tab closes, never shared with
+// other tabs or written to disk by localStorage) and sent only in the Authorization header: never
+// in a URL (history, logs, Referer) and never in a cookie, so another site cannot make this
+// browser call the API with it.
 
 const KEY = 'stallwatch.apiToken';
 
@@ -13,18 +14,19 @@ export class ApiError extends Error {
   }
 }
 
+// an earlier version could keep the token in localStorage: never read it, drop it
+localStorage.removeItem(KEY);
+
 function storedToken() {
-  return sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
+  return sessionStorage.getItem(KEY);
 }
 
 function forgetToken() {
   sessionStorage.removeItem(KEY);
-  localStorage.removeItem(KEY);
 }
 
-function storeToken(token, remember) {
-  forgetToken();
-  (remember ? localStorage : sessionStorage).setItem(KEY, token);
+function storeToken(token) {
+  sessionStorage.setItem(KEY, token);
 }
 
 /** GET from the API; resolves to the Response, rejects with an ApiError for any non-2xx answer. */
@@ -102,7 +104,7 @@ export function withToken(load, {keepContentOnError = false} = {}) {
   form.addEventListener('submit', event => {
     event.preventDefault();
     const input = document.getElementById('token');
-    storeToken(input.value.trim(), document.getElementById('remember').checked);
+    storeToken(input.value.trim());
     input.value = '';
     attempt(true);
   });

@@ -11,7 +11,9 @@ import dev.stallwatch.ingest.host.KubeletClient;
 import dev.stallwatch.ingest.publish.EventPublisher;
 import dev.stallwatch.ingest.publish.EventSink;
 import dev.stallwatch.ingest.publish.SpoolingPublisher;
+import dev.stallwatch.incidents.web.ApiToken;
 import dev.stallwatch.ingest.upstream.PrometheusScrapeSource;
+import dev.stallwatch.ingest.upstream.PushEndpoints;
 import dev.stallwatch.ingest.upstream.UpstreamCollector;
 import dev.stallwatch.schemas.Topics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -34,8 +36,10 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -183,6 +187,17 @@ public final class CollectCommand implements Callable<Integer> {
           + "POST /v1/traffic are served; empty or off for none (default: ${DEFAULT-VALUE}).")
   String httpAddress = CollectorHttpServer.DEFAULT_ADDRESS;
 
+  @Option(names = "--push-token-file", paramLabel = "FILE",
+      description = "File (chmod 600) holding the bearer token POST /v1/upstream and POST /v1/traffic require, at "
+          + "least 16 characters (default: the " + PushEndpoints.PUSH_TOKEN_ENV + " environment variable; without "
+          + "either the push endpoints refuse every request).")
+  Path pushTokenFile;
+
+  @Option(names = "--http-allowed-host", paramLabel = "NAME",
+      description = "A host name pushes may carry in their Host header besides the address they reach (and "
+          + "localhost on loopback), e.g. the node name a load balancer hook calls; repeatable.")
+  List<String> allowedHosts = new ArrayList<>();
+
   private final Object stopLock = new Object();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private Collector collector;
@@ -194,20 +209,23 @@ public final class CollectCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PerfSettings perfSettings = perfSettings();
     Optional<InetSocketAddress> listen = listenAddress();
+    PushEndpoints.Access pushAccess = pushAccess(System.getenv());
     String hostName = host != null ? host : localHostName();
     PrintStream stdout = System.out;
     // stdout carries only the windows: whatever a library prints goes to stderr
     System.setOut(System.err);
     Thread hook = new Thread(this::stop, "stallwatch-collect-shutdown");
+    Thread.UncaughtExceptionHandler previousHandler = FatalErrors.install("collect");
     try {
       CollectorMetrics metrics = new CollectorMetrics(new PrometheusRegistry());
       sink = dryRun ? new JsonLinesSink(new FileOutputStream(FileDescriptor.out)) : kafkaSink(metrics.registry());
       if (listen.isPresent()) {
         http = startHttp(listen.get(), metrics);
+        http.onFatalError(e -> FatalErrors.fatal("collect", "an HTTP request", e));
       }
       upstream = upstream(hostName, metrics.registry());
       if (http != null) {
-        upstream.pushEndpoints().register(http.server());
+        upstream.pushEndpoints().register(http, pushAccess);
       }
       Collector.Builder builder = Collector.builder()
           .host(hostName)
@@ -226,7 +244,9 @@ public final class CollectCommand implements Callable<Integer> {
       upstream.start();
       Progress.log("collecting on " + hostName + " with " + perfSettings.describe() + "; windows go to "
           + (dryRun ? "stdout" : "Kafka at " + bootstrapServers + (spoolDir == null ? " (no spool)" : " through " + spoolDir))
-          + (http == null ? "" : "; metrics and push endpoints on http://" + hostAndPort(http.address())));
+          + (http == null ? "" : "; metrics and push endpoints on http://" + hostAndPort(http.address())
+              + (pushAccess.bearer().isEmpty() ? " (pushes off: no " + PushEndpoints.PUSH_TOKEN_ENV
+                  + " or --push-token-file)" : "")));
       if (duration == null) {
         stopped.await();
       } else {
@@ -242,6 +262,7 @@ public final class CollectCommand implements Callable<Integer> {
       throw e;
     } finally {
       removeHook(hook);
+      Thread.setDefaultUncaughtExceptionHandler(previousHandler);
       System.setOut(stdout);
     }
   }
@@ -299,6 +320,32 @@ public final class CollectCommand implements Callable<Integer> {
       return settings.build();
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage(), e);
+    }
+  }
+
+  /** The push endpoints' token, from --push-token-file or the environment; none turns pushes off. */
+  PushEndpoints.Access pushAccess(Map<String, String> env) {
+    String token;
+    String source;
+    if (pushTokenFile != null) {
+      token = TokenFile.read(pushTokenFile, "--push-token-file");
+      source = "--push-token-file " + pushTokenFile;
+    } else {
+      token = env.get(PushEndpoints.PUSH_TOKEN_ENV);
+      source = PushEndpoints.PUSH_TOKEN_ENV;
+      if (token == null || token.isBlank()) {
+        if (!allowedHosts.isEmpty()) {
+          throw new UserError("--http-allowed-host is for pushes, which need a token: set "
+              + PushEndpoints.PUSH_TOKEN_ENV + " or --push-token-file FILE");
+        }
+        return PushEndpoints.Access.off();
+      }
+      token = token.strip();
+    }
+    try {
+      return PushEndpoints.Access.bearer(ApiToken.of(token)::accepts, Set.copyOf(allowedHosts));
+    } catch (IllegalArgumentException e) {
+      throw new UserError(source + ": " + e.getMessage().replace("the API token", "the push token"), e);
     }
   }
 

@@ -64,7 +64,8 @@ public final class ServeCommand implements Callable<Integer> {
   String healthRetention;
 
   @Option(names = "--api-token-file", paramLabel = "FILE",
-      description = "File holding the API's bearer token, at least " + ApiToken.MIN_LENGTH + " characters (default: the "
+      description = "File holding the API's bearer token, at least " + ApiToken.MIN_LENGTH + " characters, readable by "
+          + "its owner only (chmod 600) (default: the "
           + API_TOKEN_ENV + " environment variable).")
   Path apiTokenFile;
 
@@ -199,7 +200,7 @@ public final class ServeCommand implements Callable<Integer> {
     String token;
     String source;
     if (apiTokenFile != null) {
-      token = firstLine(apiTokenFile, "--api-token-file");
+      token = TokenFile.read(apiTokenFile, "--api-token-file");
       source = "--api-token-file " + apiTokenFile;
     } else {
       token = env.get(API_TOKEN_ENV);
@@ -214,18 +215,6 @@ public final class ServeCommand implements Callable<Integer> {
       return ApiToken.of(token);
     } catch (IllegalArgumentException e) {
       throw new UserError(source + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** The first line, so that the line feed 'echo' adds is no part of the token. */
-  private static String firstLine(Path file, String option) {
-    if (!Files.isRegularFile(file)) {
-      throw new UserError(option + " " + file + ": no such file");
-    }
-    try {
-      return Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
-    } catch (IOException e) {
-      throw new UserError(option + " " + file + ": " + e.getMessage(), e);
     }
   }
 

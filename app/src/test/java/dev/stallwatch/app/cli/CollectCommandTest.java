@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -47,6 +48,37 @@ class CollectCommandTest {
     assertThat(command.duration).isNull();
     assertThat(command.procRoot).isEqualTo(Path.of("/proc"));
     assertThat(command.cgroupRoot).isEqualTo(Path.of("/sys/fs/cgroup"));
+  }
+
+  @Test
+  void thePushTokenComesFromAPrivateFileOrTheEnvironmentAndWithoutOnePushesAreOff() throws Exception {
+    String token = "collect-push-token-0123456789";
+    assertThat(parse().pushAccess(Map.of()).bearer()).isEmpty();
+
+    var fromEnv = parse("--http-allowed-host", "Node-7").pushAccess(Map.of("STALLWATCH_PUSH_TOKEN", token + "\n"));
+    assertThat(fromEnv.bearer()).hasValueSatisfying(check -> {
+      assertThat(check.test("Bearer " + token)).isTrue();
+      assertThat(check.test("Bearer " + token + "x")).isFalse();
+      assertThat(check.test(null)).isFalse();
+    });
+    assertThat(fromEnv.hostNames()).containsExactly("node-7");
+
+    Path file = Files.writeString(dir.resolve("push-token"), token + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+    assertThatThrownBy(() -> parse("--push-token-file", file.toString()).pushAccess(Map.of()))
+        .isInstanceOf(UserError.class)
+        .hasMessage("--push-token-file " + file + ": the token file is rw-r-----; it must be readable by its owner only"
+            + " (chmod 600 " + file + ")");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    assertThat(parse("--push-token-file", file.toString()).pushAccess(Map.of("STALLWATCH_PUSH_TOKEN", "other-token-0000000"))
+        .bearer()).hasValueSatisfying(check -> assertThat(check.test("Bearer " + token)).isTrue());
+
+    assertThatThrownBy(() -> parse().pushAccess(Map.of("STALLWATCH_PUSH_TOKEN", "short")))
+        .isInstanceOf(UserError.class).hasMessageStartingWith("STALLWATCH_PUSH_TOKEN: the push token has 5 characters");
+    assertThatThrownBy(() -> parse("--http-allowed-host", "node-7").pushAccess(Map.of()))
+        .isInstanceOf(UserError.class).hasMessageContaining("need a token");
+    assertThatThrownBy(() -> parse("--push-token-file", dir.resolve("none").toString()).pushAccess(Map.of()))
+        .isInstanceOf(UserError.class).hasMessage("--push-token-file " + dir.resolve("none") + ": no such file");
   }
 
   @Test

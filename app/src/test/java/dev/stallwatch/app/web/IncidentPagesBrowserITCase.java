@@ -96,6 +96,7 @@ class IncidentPagesBrowserITCase {
 
     webhook = new WebhookReceiver();
     Path tokenFile = Files.writeString(dir.resolve("api-token"), TOKEN + "\n");
+    Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     serve = ServeProcess.start(List.of("serve",
         "--listen", "127.0.0.1:0",
         "--bootstrap-servers", kafka.bootstrapServers(),
@@ -291,6 +292,22 @@ class IncidentPagesBrowserITCase {
     wait.until(ExpectedConditions.textToBe(By.id("login-message"), "The token was not accepted."));
     assertThat(browser.findElement(By.id("content")).isDisplayed()).isFalse();
     assertThat(browser.findElement(By.id("container-id")).getDomProperty("textContent")).isEmpty();
+  }
+
+  @Test
+  @Order(4)
+  void theTokenStaysInTheTabAndNeverInLocalStorage() {
+    JavascriptExecutor script = (JavascriptExecutor) browser;
+    openLoggedIn("/");
+    assertThat(script.executeScript("return sessionStorage.getItem('stallwatch.apiToken');")).isEqualTo(TOKEN);
+    assertThat(script.executeScript("return localStorage.length;")).isEqualTo(0L);
+
+    // a token an older version kept in localStorage is neither used nor kept
+    script.executeScript("sessionStorage.clear(); localStorage.setItem('stallwatch.apiToken', arguments[0]);", TOKEN);
+    browser.navigate().refresh();
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+    assertThat(script.executeScript("return localStorage.length;")).isEqualTo(0L);
+    assertThat(browser.findElements(By.id("remember"))).isEmpty();
   }
 
   @Test

@@ -39,7 +39,9 @@ class ServeCommandTest {
   }
 
   private Path tokenFile(String token) throws IOException {
-    return Files.writeString(dir.resolve("token"), token + "\n");
+    Path file = Files.writeString(dir.resolve("token"), token + "\n");
+    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    return file;
   }
 
   @ParameterizedTest(name = "--listen {0}")
@@ -64,6 +66,18 @@ class ServeCommandTest {
     Run weak = serve(List.of("--api-token-file", tokenFile("hunter2").toString()));
     assertThat(weak.exit()).isEqualTo(2);
     assertThat(weak.stderr()).contains("has 7 characters; use at least 16").doesNotContain("hunter2").hasLineCount(1);
+  }
+
+  @Test
+  void aTokenFileOthersCanReadIsAUsageError() throws IOException {
+    Path file = tokenFile("0123456789abcdef0123");
+    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
+    Run run = serve(List.of("--api-token-file", file.toString()));
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.stderr()).startsWith("stallwatch serve: --api-token-file " + file)
+        .contains("rw-r--r--", "chmod 600").doesNotContain("0123456789abcdef0123").hasLineCount(1);
   }
 
   @Test

@@ -1,6 +1,6 @@
 package dev.stallwatch.incidents.web;
 
-import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.stallwatch.incidents.query.IncidentQuery;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -8,26 +8,38 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The HTTP side of {@code stallwatch serve}, on the JDK's own HTTP server: the incident API under
- * {@code /api/v1} (bearer token), the incident pages, {@code /healthz} and {@code /metrics}.
+ * The HTTP side of {@code stallwatch serve}, on Jetty (its core server, no servlets): the incident
+ * API under {@code /api/v1} (bearer token), the incident pages, {@code /healthz} and {@code /metrics}.
  *
- * <p>Why the JDK server and not Javalin on Jetty: eight GET routes need no framework; the jar takes
- * on no web stack (Jetty 12, and Kotlin's runtime for Javalin) to keep in step with Flink's and
- * Kafka's dependencies; and every line that touches a request is here to read. It speaks plain
- * HTTP/1.1: off loopback, put a TLS proxy in front so that the bearer token never crosses a network
- * in the clear.
+ * <p>Why Jetty: it reads request lines and headers without holding a thread, so slow or
+ * half-open clients cost a socket each and never the workers that answer; each connection is
+ * closed after {@link #IDLE_TIMEOUT} without a byte; at most {@link #MAX_CONNECTIONS} are open;
+ * request headers are bounded and no route reads a body. It speaks plain HTTP/1.1: off loopback,
+ * put a TLS proxy in front so that the bearer token never crosses a network in the clear.
  *
  * <pre>
  * GET /                                       list page (no data in it: its script calls the API)
@@ -41,16 +53,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 public final class IncidentWebServer implements AutoCloseable {
-  public static final int DEFAULT_THREADS = 8;
-  /** How long {@link #close()} lets requests in progress finish (Java 17's server always waits this long). */
-  private static final int STOP_DELAY_SECONDS = 1;
+  /** Workers that answer requests (each may wait on the store); connections do not hold one. */
+  public static final int DEFAULT_THREADS = 16;
+  public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(20);
+  public static final int MAX_CONNECTIONS = 1_024;
+  static final int MAX_REQUEST_HEADER_BYTES = 16 * 1024;
+  /** Jetty's own acceptor and selector threads besides the workers. */
+  private static final int SERVER_THREADS = 4;
+  /** How long {@link #close()} lets requests in progress finish. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(1);
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final Server server;
+  private final ServerConnector connector;
 
-  private IncidentWebServer(HttpServer server, ExecutorService executor) {
+  private IncidentWebServer(Server server, ServerConnector connector) {
     this.server = server;
-    this.executor = executor;
+    this.connector = connector;
   }
 
   public static Builder builder() {
@@ -59,7 +77,9 @@ public final class IncidentWebServer implements AutoCloseable {
 
   /** Where the server listens; the port is the bound one when 0 was asked for. */
   public InetSocketAddress address() {
-    return server.getAddress();
+    String host = connector.getHost();
+    return host == null ? new InetSocketAddress(connector.getLocalPort())
+        : new InetSocketAddress(host, connector.getLocalPort());
   }
 
   /**
@@ -76,15 +96,12 @@ public final class IncidentWebServer implements AutoCloseable {
   /** Stops accepting, lets requests in progress finish for a moment, then stops the threads. */
   @Override
   public void close() {
-    server.stop(STOP_DELAY_SECONDS);
-    executor.shutdown();
     try {
-      if (!executor.awaitTermination(STOP_DELAY_SECONDS, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      executor.shutdownNow();
-      Thread.currentThread().interrupt();
+      server.stop();
+    } catch (Exception e) {
+      // stopping is best effort: the threads are daemons
+      org.slf4j.LoggerFactory.getLogger(IncidentWebServer.class).warn("the web server did not stop cleanly: {}",
+          e.toString());
     }
   }
 
@@ -165,17 +182,41 @@ public final class IncidentWebServer implements AutoCloseable {
         throw new IllegalStateException("set registry(...): /metrics shows it");
       }
       Router router = new Router(routes(), apiToken, new HttpMetrics(registry));
-      HttpServer server;
+      QueuedThreadPool pool = new QueuedThreadPool(threads + SERVER_THREADS, 2);
+      pool.setName("stallwatch-web");
+      pool.setDaemon(true);
+      Server server = new Server(pool);
+      HttpConfiguration http = new HttpConfiguration();
+      http.setRequestHeaderSize(MAX_REQUEST_HEADER_BYTES);
+      http.setSendServerVersion(false);
+      http.setSendXPoweredBy(false);
+      http.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+      // routes match the still-encoded path, so %2F inside an ID is never a separator
+      http.setUriCompliance(UriCompliance.DEFAULT.with("stallwatch", UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR,
+          UriCompliance.Violation.AMBIGUOUS_PATH_SEGMENT, UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING));
+      ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+      InetAddress bound = listen.getAddress();
+      connector.setHost(bound == null ? listen.getHostString() : bound.isAnyLocalAddress() ? null
+          : bound.getHostAddress());
+      connector.setPort(listen.getPort());
+      connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+      server.addConnector(connector);
+      server.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, server));
+      server.setErrorHandler(new JsonErrors());
+      server.setStopTimeout(STOP_TIMEOUT.toMillis());
+      server.setHandler(router);
       try {
-        server = HttpServer.create(listen, 0);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot listen on " + listen + ": " + e.getMessage(), e);
+        server.start();
+      } catch (Exception e) {
+        try {
+          server.stop();
+        } catch (Exception ignored) {
+          // the bind failed: nothing runs
+        }
+        throw new UncheckedIOException("cannot listen on " + listen + ": " + e.getMessage(),
+            e instanceof IOException io ? io : new IOException(e));
       }
-      ExecutorService executor = Executors.newFixedThreadPool(threads, new WebThreads());
-      server.setExecutor(executor);
-      server.createContext("/", router);
-      server.start();
-      return new IncidentWebServer(server, executor);
+      return new IncidentWebServer(server, connector);
     }
 
     private List<Route> routes() {
@@ -200,15 +241,31 @@ public final class IncidentWebServer implements AutoCloseable {
     }
   }
 
-  /** Daemon threads with names that say whose they are in a thread dump. */
-  private static final class WebThreads implements ThreadFactory {
-    private final AtomicInteger count = new AtomicInteger();
+  /** The errors Jetty answers itself (a bad URI such as {@code %zz}, headers too large): one line of JSON. */
+  private static final class JsonErrors extends ErrorHandler {
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+        Callback callback) {
+      HttpFields.Mutable headers = response.getHeaders();
+      Router.securityHeaders(headers::put);
+      headers.put(HttpHeader.CACHE_CONTROL, "no-store");
+      headers.put(HttpHeader.CONTENT_TYPE, WebExchange.JSON + "; charset=utf-8");
+      // the cause says what was wrong (e.g. which URI rule), the message often only "Bad Request"
+      byte[] body = body(code, cause != null && cause.getMessage() != null ? cause.getMessage() : message);
+      headers.put(HttpHeader.CONTENT_LENGTH, body.length);
+      response.write(true, ByteBuffer.wrap(body), callback);
+    }
 
     @Override
-    public Thread newThread(Runnable task) {
-      Thread thread = new Thread(task, "stallwatch-web-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
+    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+      Router.securityHeaders((name, value) -> fields.put(new HttpField(name, value)));
+      fields.put(new HttpField(HttpHeader.CONTENT_TYPE, WebExchange.JSON + "; charset=utf-8"));
+      return ByteBuffer.wrap(body(status, reason));
+    }
+
+    private static byte[] body(int code, String message) {
+      String text = message == null || message.isBlank() ? "HTTP " + code : message;
+      return JsonNodeFactory.instance.objectNode().put("error", text).toString().getBytes(StandardCharsets.UTF_8);
     }
   }
 }

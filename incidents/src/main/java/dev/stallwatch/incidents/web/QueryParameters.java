@@ -26,6 +26,8 @@ final class QueryParameters {
         int eq = pair.indexOf('=');
         String name = decode(eq < 0 ? pair : pair.substring(0, eq));
         String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+        requirePrintable("parameter '" + name.replaceAll("\\p{Cntrl}", "?") + "'", name);
+        requirePrintable("parameter '" + name.replaceAll("\\p{Cntrl}", "?") + "'", value);
         values.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
       }
     }
@@ -37,6 +39,20 @@ final class QueryParameters {
       return URLDecoder.decode(text, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       throw HttpError.badRequest("the query string is not URL-encoded: " + e.getMessage());
+    }
+  }
+
+  /**
+   * No control characters (NUL above all, which PostgreSQL refuses in text): they are never part
+   * of an ID, host or signature, so they are the client's mistake, a 400.
+   */
+  static void requirePrintable(String what, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)) {
+        throw HttpError.badRequest(what + " holds the control character U+" + String.format("%04X", (int) c)
+            + " at position " + (i + 1));
+      }
     }
   }
 

@@ -1,12 +1,15 @@
 package dev.stallwatch.incidents.web;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.stallwatch.incidents.store.IncidentStoreException;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * Dispatches every request: the bearer token for {@code /api/}, then the route, then its handler;
  * errors become one-line JSON answers. Every answer carries the security headers and is counted.
  */
-final class Router implements HttpHandler {
+final class Router extends Handler.Abstract {
   static final String API_PREFIX = "/api/";
   /**
    * The pages load only their own scripts and styles and talk only to this server; inline script
@@ -34,13 +37,14 @@ final class Router implements HttpHandler {
     this.metrics = metrics;
   }
 
+  /** Runs on one of Jetty's worker threads: the handlers query the store and block. */
   @Override
-  public void handle(HttpExchange http) {
+  public boolean handle(Request request, Response response, Callback callback) {
     long start = System.nanoTime();
-    WebExchange exchange = new WebExchange(http);
+    WebExchange exchange = new WebExchange(request, response, callback);
     String routeLabel = HttpMetrics.UNMATCHED;
-    try (http) {
-      securityHeaders(exchange);
+    try {
+      securityHeaders(exchange::header);
       String path = exchange.rawPath();
       Route route = null;
       Map<String, String> parameters = Map.of();
@@ -58,11 +62,15 @@ final class Router implements HttpHandler {
       answer(exchange, route, parameters);
     } catch (IOException e) {
       // the client went away while the answer was written: nothing left to tell it
-      LOG.debug("{} {}: could not write the answer: {}", http.getRequestMethod(), http.getRequestURI(), e.toString());
+      LOG.debug("{} {}: could not write the answer: {}", request.getMethod(), request.getHttpURI(), e.toString());
+      if (exchange.status() == 0) {
+        callback.failed(e);
+      }
     } finally {
       int status = exchange.status() == 0 ? 500 : exchange.status();
-      metrics.observe(routeLabel, http.getRequestMethod(), status, System.nanoTime() - start);
+      metrics.observe(routeLabel, request.getMethod(), status, System.nanoTime() - start);
     }
+    return true;
   }
 
   private void answer(WebExchange exchange, Route route, Map<String, String> parameters) throws IOException {
@@ -106,12 +114,13 @@ final class Router implements HttpHandler {
     }
   }
 
-  private static void securityHeaders(WebExchange exchange) {
-    exchange.header("X-Content-Type-Options", "nosniff");
-    exchange.header("X-Frame-Options", "DENY");
-    exchange.header("Referrer-Policy", "no-referrer");
-    exchange.header("Content-Security-Policy", PAGE_POLICY);
+  /** Also on the errors Jetty answers itself (a bad URI, headers too large). */
+  static void securityHeaders(BiConsumer<String, String> header) {
+    header.accept("X-Content-Type-Options", "nosniff");
+    header.accept("X-Frame-Options", "DENY");
+    header.accept("Referrer-Policy", "no-referrer");
+    header.accept("Content-Security-Policy", PAGE_POLICY);
     // the pages change with the jar: revalidate rather than show stale scripts
-    exchange.header("Cache-Control", "no-cache");
+    header.accept("Cache-Control", "no-cache");
   }
 }

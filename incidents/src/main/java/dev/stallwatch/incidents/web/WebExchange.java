@@ -3,38 +3,46 @@ package dev.stallwatch.incidents.web;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 
 /** One request and its answer: the matched route's path parameters, the query, and the ways to reply. */
 final class WebExchange {
   static final String JSON = "application/json";
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private final HttpExchange http;
+  private final Request request;
+  private final Response response;
+  private final Callback callback;
   private Map<String, String> pathParameters = Map.of();
   private QueryParameters query;
   private int status;
 
-  WebExchange(HttpExchange http) {
-    this.http = http;
+  WebExchange(Request request, Response response, Callback callback) {
+    this.request = request;
+    this.response = response;
+    this.callback = callback;
   }
 
   String method() {
-    return http.getRequestMethod();
+    return request.getMethod();
   }
 
   /** The path as sent, still percent-encoded: routes match on it, so that {@code %2F} stays inside a segment. */
   String rawPath() {
-    return http.getRequestURI().getRawPath();
+    String path = request.getHttpURI().getPath();
+    return path == null ? "" : path;
   }
 
   String header(String name) {
-    return http.getRequestHeaders().getFirst(name);
+    return request.getHeaders().get(name);
   }
 
   void pathParameters(Map<String, String> rawValues) {
@@ -46,23 +54,26 @@ final class WebExchange {
     if (raw == null) {
       throw new IllegalStateException("the route has no parameter {" + name + "}");
     }
+    String value;
     try {
-      return URLDecoder.decode(raw, StandardCharsets.UTF_8);
+      value = URLDecoder.decode(raw, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       throw HttpError.badRequest("the path is not URL-encoded: " + e.getMessage());
     }
+    QueryParameters.requirePrintable("path parameter {" + name + "}", value);
+    return value;
   }
 
   QueryParameters query() {
     if (query == null) {
-      query = QueryParameters.parse(http.getRequestURI().getRawQuery());
+      query = QueryParameters.parse(request.getHttpURI().getQuery());
     }
     return query;
   }
 
   /** Sets a response header; the last call for a name wins. */
   void header(String name, String value) {
-    http.getResponseHeaders().set(name, value);
+    response.getHeaders().put(name, value);
   }
 
   void sendJson(int status, JsonNode body) throws IOException {
@@ -75,18 +86,14 @@ final class WebExchange {
     sendJson(status, body);
   }
 
+  /** Sends the answer; Jetty leaves out the body of a HEAD answer and keeps its Content-Length. */
   void send(int status, String contentType, byte[] body) throws IOException {
     this.status = status;
     // everything served is text
     header("Content-Type", contentType.contains("charset") ? contentType : contentType + "; charset=utf-8");
-    boolean head = "HEAD".equals(method());
-    // HEAD: the headers of the GET answer, no body (-1: no Content-Length and nothing follows)
-    http.sendResponseHeaders(status, head ? -1 : body.length == 0 ? -1 : body.length);
-    if (!head && body.length > 0) {
-      try (OutputStream out = http.getResponseBody()) {
-        out.write(body);
-      }
-    }
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    response.write(true, ByteBuffer.wrap(body), callback);
   }
 
   /** Whether an answer was sent already (its status), or 0. */

@@ -222,6 +222,75 @@ class IncidentApiTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "/api/v1/incidents?host=node%00a          | parameter 'host' holds the control character U+0000",
+      "/api/v1/incidents?signature=%00          | parameter 'signature' holds the control character U+0000",
+      "/api/v1/incidents?container=c0%0Af       | parameter 'container' holds the control character U+000A",
+      "/api/v1/incidents?since=%00              | holds the control character U+0000",
+      // Jetty itself refuses a NUL in the path, with one line of JSON all the same
+      "/api/v1/incidents/inc%001                | ''",
+      "/api/v1/incidents/inc%001/flamegraph.svg | ''",
+      "/api/v1/incidents?host=%zz               | not URL-encoded",
+  })
+  void controlCharactersAndBadEscapesAre400NotAStoreError(String path, String message) throws Exception {
+    String answer = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + TOKEN
+        + "\r\nConnection: close\r\n\r\n");
+    assertThat(answer).startsWith("HTTP/1.1 400 ").containsIgnoringCase("Content-Type: application/json");
+    String error = MAPPER.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4)).get("error").asText();
+    assertThat(error).isNotBlank().contains(message);
+  }
+
+  @Test
+  void aBadEscapeInThePathIs400InJsonWithTheSecurityHeaders() throws Exception {
+    for (String path : List.of("/api/v1/incidents/%zz", "/incidents/%zz", "/%zz", "/assets/%e2%28%a1.js")) {
+      String answer = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+      assertThat(answer).as(path).startsWith("HTTP/1.1 400 ")
+          .containsIgnoringCase("Content-Type: application/json")
+          .containsIgnoringCase("X-Content-Type-Options: nosniff")
+          .containsIgnoringCase("Content-Security-Policy: " + Router.PAGE_POLICY)
+          .doesNotContain("<html", "URISyntaxException");
+      String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+      assertThat(MAPPER.readTree(body).get("error").asText()).as(path).isNotBlank();
+    }
+  }
+
+  /** 8 or 200 clients that open a connection and send half a request hold no worker: health still answers. */
+  @ParameterizedTest(name = "{0} half-open connections")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {8, 200})
+  void halfOpenConnectionsDoNotStopTheServerAnswering(int clients) throws Exception {
+    List<java.net.Socket> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < clients; i++) {
+        java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), server.address().getPort());
+        socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + i)
+            .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        slow.add(socket);
+      }
+      HttpClient fresh = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+      for (String path : List.of("/healthz", "/api/v1/incidents?limit=1")) {
+        HttpResponse<String> response = fresh.send(HttpRequest.newBuilder(server.baseUri().resolve(path))
+            .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(1)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(path).isEqualTo(200);
+      }
+    } finally {
+      for (java.net.Socket socket : slow) {
+        socket.close();
+      }
+    }
+  }
+
+  private static String raw(String request) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), server.address().getPort())) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
   @Test
   void theFlameGraphIsAnSvgWithItsFrameNamesEscaped() throws Exception {
     HttpResponse<String> response = api("/api/v1/incidents/hostile/flamegraph.svg");

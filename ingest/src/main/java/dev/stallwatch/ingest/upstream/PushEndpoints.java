@@ -4,14 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.stallwatch.ingest.collector.CollectorHttpServer;
+import dev.stallwatch.ingest.collector.CollectorHttpServer.Answer;
+import dev.stallwatch.ingest.collector.CollectorHttpServer.Exchange;
 import dev.stallwatch.ingest.publish.EventSink;
 import dev.stallwatch.schemas.v1.TrafficAction;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,7 +24,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,9 +59,21 @@ public final class PushEndpoints {
   private static final Logger LOG = LoggerFactory.getLogger(PushEndpoints.class);
   public static final String UPSTREAM_PATH = "/v1/upstream";
   public static final String TRAFFIC_PATH = "/v1/traffic";
-  static final int MAX_BODY_BYTES = 1 << 20;
+  /** A push is a window's counts or one event: 64 KiB is hundreds of them. */
+  static final int MAX_BODY_BYTES = 64 * 1024;
   static final int MAX_ID_LENGTH = 256;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Items in one {@code /v1/upstream} array. */
+  static final int MAX_ITEMS = 1_000;
+  public static final String PUSH_TOKEN_ENV = "STALLWATCH_PUSH_TOKEN";
+  private static final String PUSH_TOKEN_HINT = PUSH_TOKEN_ENV + " or --push-token-file FILE";
+  // a source names metric series: keep it short and plain
+  private static final Pattern SOURCE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@/-]{0,63}");
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  // nesting and numbers bounded below Jackson's defaults: a push is flat
+  private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(8).maxNumberLength(40)
+          .maxStringLength(MAX_BODY_BYTES).build())
+      .build());
   private static final Set<String> UPSTREAM_FIELDS = Set.of("container_id", "upstream", "source", "window_start_ms",
       "window_end_ms", "timestamp_ms", "requests", "timeouts");
   private static final Set<String> TRAFFIC_FIELDS = Set.of("container_id", "action", "actor", "reason",
@@ -73,64 +94,204 @@ public final class PushEndpoints {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /** Adds {@code /v1/upstream} and {@code /v1/traffic} to {@code server}. */
-  public void register(HttpServer server) {
-    server.createContext(UPSTREAM_PATH, exchange -> handle(exchange, UPSTREAM_PATH, this::upstream));
-    server.createContext(TRAFFIC_PATH, exchange -> handle(exchange, TRAFFIC_PATH, this::traffic));
+  /**
+   * Adds {@code /v1/upstream} and {@code /v1/traffic} to {@code server}, open to the callers
+   * {@code access} lets through.
+   */
+  public void register(CollectorHttpServer server, Access access) {
+    Objects.requireNonNull(access, "access");
+    server.route(UPSTREAM_PATH, new PushRoute(UPSTREAM_PATH, access, this::upstream));
+    server.route(TRAFFIC_PATH, new PushRoute(TRAFFIC_PATH, access, this::traffic));
+  }
+
+  /**
+   * Who may push: the bearer check of the {@code Authorization} header (empty: pushes are off), and
+   * the host names a {@code Host} header may carry besides the address the connection reached
+   * ({@code localhost} on loopback is always fine).
+   */
+  public record Access(Optional<Predicate<String>> bearer, Set<String> hostNames) {
+    public Access {
+      Objects.requireNonNull(bearer, "bearer");
+      hostNames = hostNames.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** No token configured: every push is refused. */
+    public static Access off() {
+      return new Access(Optional.empty(), Set.of());
+    }
+
+    public static Access bearer(Predicate<String> authorization, Set<String> hostNames) {
+      return new Access(Optional.of(authorization), hostNames);
+    }
   }
 
   private interface BodyHandler {
     ObjectNode handle(JsonNode body) throws PushRejected;
   }
 
-  private void handle(HttpExchange exchange, String path, BodyHandler handler) throws IOException {
-    int status;
-    ObjectNode answer;
-    try {
-      if (!exchange.getRequestURI().getPath().equals(path)) {
-        throw new PushRejected(404, "no such endpoint: " + exchange.getRequestURI().getPath());
-      }
-      if (!exchange.getRequestMethod().equals("POST")) {
-        exchange.getResponseHeaders().set("Allow", "POST");
-        throw new PushRejected(405, path + " takes POST, not " + exchange.getRequestMethod());
-      }
-      answer = handler.handle(readJson(exchange));
-      status = 202;
-    } catch (PushRejected e) {
-      status = e.status;
-      answer = JSON.createObjectNode().put("error", e.getMessage());
-    } catch (RuntimeException e) {
-      // e.g. the spool cannot write: the caller should retry, and an operator should see why
-      LOG.error("{}: could not take a push from {}", path, exchange.getRemoteAddress(), e);
-      status = 500;
-      answer = JSON.createObjectNode().put("error", "internal error: " + e);
+  private final class PushRoute implements CollectorHttpServer.Route {
+    private final String path;
+    private final Access access;
+    private final BodyHandler handler;
+
+    PushRoute(String path, Access access, BodyHandler handler) {
+      this.path = path;
+      this.access = access;
+      this.handler = handler;
     }
-    byte[] bytes = (JSON.writeValueAsString(answer) + "\n").getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (var out = exchange.getResponseBody()) {
-      out.write(bytes);
+
+    @Override
+    public int maxBodyBytes() {
+      return MAX_BODY_BYTES;
     }
-    exchange.close();
-    metrics.pushRequests.labelValues(path, String.valueOf(status)).inc();
+
+    @Override
+    public Optional<Answer> admit(Exchange exchange) {
+      try {
+        if (!exchange.method().equals("POST")) {
+          return Optional.of(count(Answer.error(405, path + " takes POST, not " + exchange.method())
+              .withHeader("Allow", "POST")));
+        }
+        checkAccess(exchange, access);
+        checkContentType(exchange.header("Content-Type"));
+        return Optional.empty();
+      } catch (PushRejected e) {
+        Answer answer = Answer.error(e.status, e.getMessage());
+        if (e.status == 401) {
+          answer = answer.withHeader("WWW-Authenticate", "Bearer realm=\"stallwatch-collect\"");
+        }
+        return Optional.of(count(answer));
+      }
+    }
+
+    @Override
+    public Answer handle(Exchange exchange, byte[] body) {
+      try {
+        return count(Answer.json(202, handler.handle(parse(body)).toString()));
+      } catch (PushRejected e) {
+        return count(Answer.error(e.status, e.getMessage()));
+      } catch (RuntimeException e) {
+        // e.g. the spool cannot write: the caller should retry, and an operator should see why
+        LOG.error("{}: could not take a push from {}", path, exchange.remote(), e);
+        return count(Answer.error(500, "internal error: " + e));
+      }
+    }
+
+    @Override
+    public Answer refused(Answer answer) {
+      return count(answer);
+    }
+
+    private Answer count(Answer answer) {
+      metrics.pushRequests.labelValues(path, String.valueOf(answer.status())).inc();
+      return answer;
+    }
   }
 
-  private static JsonNode readJson(HttpExchange exchange) throws IOException, PushRejected {
-    byte[] body;
-    try (InputStream in = exchange.getRequestBody()) {
-      body = in.readNBytes(MAX_BODY_BYTES + 1);
+  /**
+   * A browser on another site must not get a push through: it sends {@code Origin} with every
+   * cross-origin POST, and a DNS-rebound page sends its own name as {@code Host}.
+   */
+  static void checkAccess(Exchange exchange, Access access) throws PushRejected {
+    if (!hostAllowed(exchange.header("Host"), exchange.local(), access.hostNames())) {
+      throw new PushRejected(421, "Host " + exchange.header("Host") + " is not this collector's address; "
+          + "name it with --http-allowed-host");
     }
-    if (body.length > MAX_BODY_BYTES) {
-      throw new PushRejected(413, "body is larger than " + MAX_BODY_BYTES + " bytes");
+    if (exchange.header("Origin") != null) {
+      throw new PushRejected(403, "requests from web pages (with an Origin header) are refused");
     }
+    if (access.bearer().isEmpty()) {
+      throw new PushRejected(403, "pushes are off: start collect with " + PUSH_TOKEN_HINT);
+    }
+    String authorization = exchange.header("Authorization");
+    if (authorization == null) {
+      throw new PushRejected(401, "pushes need 'Authorization: Bearer <token>' (the token of " + PUSH_TOKEN_HINT
+          + ")");
+    }
+    if (!access.bearer().get().test(authorization)) {
+      throw new PushRejected(401, "the bearer token is not accepted");
+    }
+  }
+
+  static boolean hostAllowed(String host, InetSocketAddress local, Set<String> names) {
+    if (host == null || host.isBlank() || local == null) {
+      return false;
+    }
+    String name;
+    String port;
+    if (host.startsWith("[")) {
+      int close = host.indexOf(']');
+      if (close < 0) {
+        return false;
+      }
+      name = host.substring(1, close);
+      port = host.length() > close + 1 && host.charAt(close + 1) == ':' ? host.substring(close + 2) : null;
+      if (host.length() > close + 1 && port == null) {
+        return false;
+      }
+    } else {
+      int colon = host.indexOf(':');
+      name = colon < 0 ? host : host.substring(0, colon);
+      port = colon < 0 ? null : host.substring(colon + 1);
+    }
+    if ((port == null ? 80 : parsePort(port)) != local.getPort()) {
+      return false;
+    }
+    name = name.toLowerCase(Locale.ROOT);
+    InetAddress reached = local.getAddress();
+    if (names.contains(name) || (name.equals("localhost") && reached != null && reached.isLoopbackAddress())) {
+      return true;
+    }
+    // only IP literals are compared as addresses: a name is never looked up
+    if (reached == null || !(IPV4.matcher(name).matches() || name.contains(":"))) {
+      return false;
+    }
+    try {
+      InetAddress literal = InetAddress.getByName(name);
+      return literal.equals(reached);
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private static int parsePort(String port) {
+    try {
+      return port.length() <= 5 ? Integer.parseInt(port) : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** JSON only: a browser's simple cross-origin request can send text/plain or a form, never JSON. */
+  static void checkContentType(String contentType) throws PushRejected {
+    if (contentType == null) {
+      throw new PushRejected(415, "send Content-Type: application/json");
+    }
+    String[] parts = contentType.split(";");
+    if (!parts[0].strip().equalsIgnoreCase("application/json")) {
+      throw new PushRejected(415, "send Content-Type: application/json, not " + parts[0].strip());
+    }
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].strip().toLowerCase(Locale.ROOT);
+      if (parameter.startsWith("charset=") && !parameter.replace("\"", "").equals("charset=utf-8")) {
+        throw new PushRejected(415, "the body must be UTF-8, not " + parameter);
+      }
+    }
+  }
+
+  static JsonNode parse(byte[] body) throws PushRejected {
     try {
       JsonNode json = JSON.readTree(body);
       if (json == null || json.isMissingNode()) {
         throw new PushRejected(400, "body is empty: expected JSON");
       }
       return json;
+    } catch (StreamConstraintsException e) {
+      throw new PushRejected(400, "body is not acceptable JSON: " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
       throw new PushRejected(400, "body is not JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new PushRejected(400, "body is not JSON: " + e.getMessage());
     }
   }
 
@@ -146,6 +307,9 @@ public final class PushEndpoints {
       if (items.isEmpty()) {
         throw new PushRejected(400, "empty array: expected at least one count");
       }
+      if (items.size() > MAX_ITEMS) {
+        throw new PushRejected(400, "array of " + items.size() + " counts: push at most " + MAX_ITEMS + " at a time");
+      }
     } else {
       items.add(body);
     }
@@ -155,15 +319,25 @@ public final class PushEndpoints {
       counts.add(count(items.get(i), body.isArray() ? "item " + i + ": " : "", now));
     }
     int unmapped = 0;
+    int dropped = 0;
     for (PushedCount count : counts) {
       if (count.containerId == null) {
         unmapped++;
         metrics.unmappedRequests.labelValues(count.source).inc(count.requests);
         continue;
       }
-      aggregator.record(count.source, count.containerId, count.timestampMs, count.requests, count.timeouts);
+      switch (aggregator.record(count.source, count.containerId, count.timestampMs, count.requests, count.timeouts)) {
+        case OPEN, CORRECTION -> { }
+        default -> dropped++;
+      }
     }
-    return JSON.createObjectNode().put("accepted", counts.size() - unmapped).put("unmapped", unmapped);
+    ObjectNode answer = JSON.createObjectNode().put("accepted", counts.size() - unmapped - dropped)
+        .put("unmapped", unmapped);
+    if (dropped > 0) {
+      // over the bound of containers or sources per window: counted in /metrics
+      answer.put("dropped", dropped);
+    }
+    return answer;
   }
 
   private PushedCount count(JsonNode item, String where, long now) throws PushRejected {
@@ -174,6 +348,9 @@ public final class PushEndpoints {
       throw new PushRejected(400, where + "give exactly one of container_id and upstream");
     }
     String sourceName = optionalText(item, "source", where);
+    if (sourceName != null && !SOURCE_NAME.matcher(sourceName).matches()) {
+      throw new PushRejected(400, where + "source must be up to 64 letters, digits and ._:@/- , got " + sourceName);
+    }
     String source = sourceName == null ? "push" : "push:" + sourceName;
     long requests = requiredLong(item, "requests", where);
     long timeouts = requiredLong(item, "timeouts", where);

@@ -30,6 +30,14 @@ import java.util.TreeMap;
 public final class UpstreamAggregator {
   /** How far ahead of this host's clock a count may be before it is taken as a bad timestamp. */
   static final Duration MAX_CLOCK_AHEAD = Duration.ofMinutes(1);
+  /**
+   * Distinct containers one source may count in one window, and distinct sources per window: a
+   * host runs a few hundred containers, and a flood of made-up IDs must not fill the heap.
+   */
+  public static final int MAX_CONTAINERS_PER_SOURCE = 2_048;
+  public static final int MAX_SOURCES = 64;
+  /** The source label under which counts of sources over {@link #MAX_SOURCES} are dropped. */
+  static final String OVERFLOW_SOURCE = "other";
 
   /** What became of a count. */
   public enum Admission {
@@ -40,7 +48,11 @@ public final class UpstreamAggregator {
     /** Older than the correction horizon: dropped. */
     TOO_OLD,
     /** Further in the future than {@link #MAX_CLOCK_AHEAD}: dropped. */
-    TOO_FAR_AHEAD
+    TOO_FAR_AHEAD,
+    /** A container beyond {@link #MAX_CONTAINERS_PER_SOURCE} for its source and window: dropped. */
+    TOO_MANY_CONTAINERS,
+    /** A source beyond {@link #MAX_SOURCES} in its window: dropped. */
+    TOO_MANY_SOURCES
   }
 
   private final EventSink sink;
@@ -57,6 +69,8 @@ public final class UpstreamAggregator {
   // windows already published, kept for corrections; every start is before nextCloseMs
   private final TreeMap<Long, Map<Key, Counts>> published = new TreeMap<>();
   private final Set<WindowKey> corrected = new LinkedHashSet<>();
+  // window start -> source -> distinct containers, for open and published windows alike
+  private final TreeMap<Long, Map<String, Integer>> containersPerSource = new TreeMap<>();
   private long nextCloseMs;
 
   public UpstreamAggregator(EventSink sink, String host, Clock clock, Duration window, Duration grace,
@@ -110,23 +124,49 @@ public final class UpstreamAggregator {
       admission = admission(timestampMs);
       long start = windowStart(timestampMs);
       Key key = new Key(source, containerId);
-      switch (admission) {
-        case OPEN -> open.computeIfAbsent(start, s -> new HashMap<>())
-            .computeIfAbsent(key, k -> new Counts()).add(requests, timeouts);
-        case CORRECTION -> {
-          published.computeIfAbsent(start, s -> new HashMap<>())
-              .computeIfAbsent(key, k -> new Counts()).add(requests, timeouts);
-          corrected.add(new WindowKey(start, key));
+      Map<Key, Counts> windowCounts = switch (admission) {
+        case OPEN -> open.computeIfAbsent(start, s -> new HashMap<>());
+        case CORRECTION -> published.computeIfAbsent(start, s -> new HashMap<>());
+        default -> null;
+      };
+      if (windowCounts != null) {
+        Counts counts = windowCounts.get(key);
+        if (counts == null) {
+          admission = makeRoom(start, source);
         }
-        case TOO_OLD, TOO_FAR_AHEAD -> { }
+        if (admission == Admission.OPEN || admission == Admission.CORRECTION) {
+          windowCounts.computeIfAbsent(key, k -> new Counts()).add(requests, timeouts);
+          if (admission == Admission.CORRECTION) {
+            corrected.add(new WindowKey(start, key));
+          }
+        }
       }
     }
     if (admission == Admission.TOO_OLD) {
       metrics.droppedEvents.labelValues(source, "too_old").inc();
     } else if (admission == Admission.TOO_FAR_AHEAD) {
       metrics.droppedEvents.labelValues(source, "too_far_ahead").inc();
+    } else if (admission == Admission.TOO_MANY_CONTAINERS) {
+      metrics.droppedEvents.labelValues(source, "too_many_containers").inc();
+    } else if (admission == Admission.TOO_MANY_SOURCES) {
+      // not the source's own name: the label set stays bounded too
+      metrics.droppedEvents.labelValues(OVERFLOW_SOURCE, "too_many_sources").inc();
     }
     return admission;
+  }
+
+  /** Counts a new container for {@code source} in the window at {@code start}, unless a bound is reached. */
+  private Admission makeRoom(long start, String source) {
+    Map<String, Integer> sources = containersPerSource.computeIfAbsent(start, s -> new HashMap<>());
+    Integer containers = sources.get(source);
+    if (containers == null && sources.size() >= MAX_SOURCES) {
+      return Admission.TOO_MANY_SOURCES;
+    }
+    if (containers != null && containers >= MAX_CONTAINERS_PER_SOURCE) {
+      return Admission.TOO_MANY_CONTAINERS;
+    }
+    sources.merge(source, 1, Integer::sum);
+    return start >= nextCloseMs ? Admission.OPEN : Admission.CORRECTION;
   }
 
   /**
@@ -169,6 +209,7 @@ public final class UpstreamAggregator {
       nextCloseMs = everything ? windowStart(now) + windowMs : closeBefore;
     }
     published.headMap(oldestCorrectableStart(now)).clear();
+    containersPerSource.headMap(oldestCorrectableStart(now)).clear();
     return due;
   }
 

@@ -39,16 +39,78 @@ class CollectorHttpServerTest {
   @Test
   void othersAddTheirRoutesOnTheSameServer() throws Exception {
     try (CollectorHttpServer server = CollectorHttpServer.start(new InetSocketAddress("127.0.0.1", 0), new PrometheusRegistry())) {
-      server.route("/v1/upstream", exchange -> {
-        byte[] body = "accepted".getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(202, body.length);
-        exchange.getResponseBody().write(body);
-        exchange.close();
+      server.route("/v1/upstream", new CollectorHttpServer.Route() {
+        @Override
+        public int maxBodyBytes() {
+          return 0;
+        }
+
+        @Override
+        public CollectorHttpServer.Answer handle(CollectorHttpServer.Exchange exchange, byte[] body) {
+          return new CollectorHttpServer.Answer(202, "text/plain", "accepted".getBytes(StandardCharsets.UTF_8),
+              java.util.Map.of());
+        }
       });
 
       HttpResponse<String> response = get(server, "/v1/upstream");
       assertThat(response.statusCode()).isEqualTo(202);
       assertThat(response.body()).isEqualTo("accepted");
+    }
+  }
+
+  /** 8 or 200 clients that open a connection and send half a request hold no thread: scrapes still answer. */
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0} half-open connections")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {8, 200})
+  void halfOpenConnectionsDoNotStopTheServerAnswering(int clients) throws Exception {
+    try (CollectorHttpServer server = CollectorHttpServer.start(new InetSocketAddress("127.0.0.1", 0), new PrometheusRegistry())) {
+      java.util.List<java.net.Socket> slow = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < clients; i++) {
+          java.net.Socket socket = new java.net.Socket("127.0.0.1", server.address().getPort());
+          socket.getOutputStream().write(("POST /v1/upstream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Len")
+              .getBytes(StandardCharsets.US_ASCII));
+          socket.getOutputStream().flush();
+          slow.add(socket);
+        }
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + "/metrics"))
+                .timeout(java.time.Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+      } finally {
+        for (java.net.Socket socket : slow) {
+          socket.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void aConnectionThatSendsNothingIsClosedAfterTheIdleTimeout() throws Exception {
+    try (CollectorHttpServer server = CollectorHttpServer.start(new InetSocketAddress("127.0.0.1", 0), new PrometheusRegistry());
+         java.net.Socket socket = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+      socket.getOutputStream().write("GET /metrics HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+      socket.setSoTimeout((int) CollectorHttpServer.IDLE_TIMEOUT.multipliedBy(3).toMillis());
+      // the server ends it: end of stream (or a reset), not the read timeout
+      int read;
+      try {
+        read = socket.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        read = -1;
+      }
+      assertThat(read).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void errorsJettyAnswersItselfAreJson() throws Exception {
+    try (CollectorHttpServer server = CollectorHttpServer.start(new InetSocketAddress("127.0.0.1", 0), new PrometheusRegistry());
+         java.net.Socket socket = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "x".repeat(20_000)
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 431 ").containsIgnoringCase("Content-Type: application/json")
+          .contains("{\"error\":");
     }
   }
 

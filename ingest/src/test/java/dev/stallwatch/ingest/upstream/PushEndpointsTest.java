@@ -2,7 +2,7 @@ package dev.stallwatch.ingest.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.stallwatch.ingest.collector.CollectorHttpServer;
 import dev.stallwatch.schemas.v1.TrafficAction;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
@@ -17,11 +17,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The push endpoints on a real JDK HttpServer on 127.0.0.1, called over HTTP. */
+/** The push endpoints on the collector's real HTTP server on 127.0.0.1, called over HTTP with the token. */
 class PushEndpointsTest {
   private static final Instant NOW = Instant.parse("2024-03-05T10:15:34.512Z");
   private static final long WINDOW = Instant.parse("2024-03-05T10:15:30Z").toEpochMilli();
@@ -32,26 +33,28 @@ class PushEndpointsTest {
   private final UpstreamMetrics metrics = new UpstreamMetrics(new PrometheusRegistry());
   private final UpstreamAggregator aggregator = new UpstreamAggregator(sink, "node-a", clock, Duration.ofSeconds(10),
       Duration.ofSeconds(2), Duration.ofMinutes(5), metrics);
+  static final String TOKEN = "push-test-token-7c4a8d09ca3762af";
   private final HttpClient http = HttpClient.newHttpClient();
-  private HttpServer server;
+  private CollectorHttpServer server;
   private URI base;
 
   @BeforeEach
   void startServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server = CollectorHttpServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+        new PrometheusRegistry());
     new PushEndpoints(aggregator, UpstreamAddressMap.of(Map.of("10.0.0.7:8080", ORDERS)), sink, metrics, clock)
-        .register(server);
-    server.start();
-    base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        .register(server, PushEndpoints.Access.bearer(("Bearer " + TOKEN)::equals, Set.of()));
+    base = URI.create("http://127.0.0.1:" + server.address().getPort());
   }
 
   @AfterEach
   void stopServer() {
-    server.stop(0);
+    server.close();
   }
 
   private HttpResponse<String> post(String path, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    return http.send(HttpRequest.newBuilder(base.resolve(path)).header("Authorization", "Bearer " + TOKEN)
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
