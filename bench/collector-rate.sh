@@ -99,6 +99,7 @@ for my $v (0 .. 63) {
 $| = 0;
 my ($t0, $n, $last) = (time, 0, 0);
 open(my $st, '>', $stats) or die;
+printf $st "0 0 %.3f\n", $t0; $st->flush();
 while (1) {
   my $now = time;
   my $due = int(($now - $t0) * $rate);
@@ -112,7 +113,7 @@ while (1) {
     $n++;
   }
   print $out; STDOUT->flush();
-  if ($now - $last >= 1) { seek($st, 0, 0); printf $st "%d %.3f\n", $n, $now - $t0; $st->flush(); $last = $now; }
+  if ($now - $last >= 1) { seek($st, 0, 0); printf $st "%d %.3f %.3f\n", $n, $now - $t0, $t0; $st->flush(); $last = $now; }
   sleep(0.005);
 }
 PERL
@@ -136,7 +137,7 @@ perf_script_us() {
 }
 
 printf '%s\n' "jar: $jar; JVM: $java_opts; $(nproc) CPUs; $containers containers; run ${seconds}s, warm-up ${warmup}s"
-printf '%-6s %8s %9s %10s %9s %8s %8s %10s %12s\n' cores target read/s "us/sample" "core%" "RSS MB" dropped gen-lag "perf-script"
+printf '%-6s %8s %9s %10s %9s %8s %8s %10s %12s\n' cores target read/s "us/sample" "core%" "RSS MB" late backlog "perf-script"
 for cores in $cores_list; do
   rate=$((cores * hz))
   port=$(free_port)
@@ -150,11 +151,10 @@ for cores in $cores_list; do
   gen_pid=$(pgrep -f "^perl $work/gen.pl $rate" | head -1)
   t1=$(date +%s.%N); j1=$(cpu_ticks "$java_pid"); g1=$(cpu_ticks "$gen_pid")
   n1=$(metric "$port" stallwatch_collector_samples_total)
-  read -r e1 _ <"$work/gen.stats"
   sleep $((seconds - warmup - 5))
   t2=$(date +%s.%N); j2=$(cpu_ticks "$java_pid"); g2=$(cpu_ticks "$gen_pid")
   n2=$(metric "$port" stallwatch_collector_samples_total)
-  read -r e2 ge <"$work/gen.stats"
+  read -r _ _ g0 <"$work/gen.stats"
   late=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^stallwatch_collector_samples_skipped_total\{reason="late"\}/ { print $2 + 0 }')
   rss=$(status_kb "$java_pid" VmRSS)
   wait "$java_pid" || { echo "collect failed:" >&2; tail -5 "$work/collect.err" >&2; exit 1; }
@@ -164,10 +164,10 @@ for cores in $cores_list; do
       'BEGIN { printf "%.1fus=%.1f%%", u, u * r / 1e4 }')
   fi
   awk -v cores="$cores" -v rate="$rate" -v t1="$t1" -v t2="$t2" -v tick="$tick" -v j1="$j1" -v j2="$j2" \
-      -v n1="$n1" -v n2="$n2" -v e1="$e1" -v e2="$e2" -v ge="$ge" -v rss="$rss" -v late="${late:-0}" -v ps="$ps_us" \
+       -v n1="$n1" -v n2="$n2" -v g0="$g0" -v rss="$rss" -v late="${late:-0}" -v ps="$ps_us" \
       -v gt="$(( g2 - g1 ))" 'BEGIN {
     steady = t2 - t1; n = n2 - n1
-    lag = rate * ge - e2   # samples the generator owed: the collector read too slowly and the pipe filled
+    lag = rate * (t2 - g0) - n2   # samples due by t2 but not read yet: the collector is behind and the pipe full
     printf "%-6d %8d %9.0f %10.2f %8.2f%% %8.0f %8d %10d %12s   (generator %.1f%% of a core)\n", cores, rate, n / steady,
       (j2 - j1) / tick * 1e6 / n, 100 * (j2 - j1) / tick / steady, rss / 1024, late, lag, ps, 100 * gt / tick / steady }'
 done

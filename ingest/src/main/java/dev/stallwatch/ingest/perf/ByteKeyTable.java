@@ -19,6 +19,11 @@ final class ByteKeyTable {
     return size;
   }
 
+  /** Bytes of all keys together. */
+  int keyBytes() {
+    return arenaSize;
+  }
+
   /** The id of {@code b[from, to)}, or -1. */
   int find(byte[] b, int from, int to, long hash) {
     int mask = slots.length - 1;

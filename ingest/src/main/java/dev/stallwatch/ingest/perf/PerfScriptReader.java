@@ -1,178 +1,237 @@
 package dev.stallwatch.ingest.perf;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.Consumer;
 
 /**
- * Reads {@code perf script} output one sample at a time, for the collector pipeline.
+ * Reads {@code perf script} output sample by sample, on bytes, for the collector and replay.
  *
  * <p>Headers in the default form and the {@code perf script -F} forms are understood: a comm
  * that may contain spaces and digits, {@code pid/tid} or a lone id, an optional {@code [cpu]},
  * the time, an optional period, any event name ({@code cpu-clock:}, {@code cycles:u:},
  * {@code sched:sched_switch:} with its fields after it), and, without call graphs, the one frame
- * perf prints on the header line. Frames are named by {@link FoldedFormat}, so a sample's frames
- * are exactly those {@link StackFolder} folds. A sample ends at a blank line, at the next
- * header or at the end of input.
- *
- * <p>A line that is neither a header, a frame, a comment nor blank is counted in
- * {@link #malformedLines()} and skipped, with the frames that follow a bad header. Nothing in
- * the text makes this reader throw; an I/O error surfaces as {@link UncheckedIOException}.
+ * perf prints on the header line. Frame lines are split as {@link PerfLineSyntax} does for
+ * {@code stallwatch fold} and named by {@link FoldedFormat}, once per distinct line: a known
+ * line costs a hash and a compare, and a sample is an array of {@link FrameTable} ids. A sample
+ * ends at a blank line, at the next header or at the end of input.
  *
  * <p>Where this reader and stackcollapse-perf.pl differ, the script is wrong for the pipeline:
  * a comm like {@code Timer 2} keeps its number here (the script takes {@code 2} as the pid),
- * every event is kept (the script keeps the first event seen; callers filter by {@link
- * PerfSample#event()}), a sample at the end of input without a blank line is not dropped, and
- * {@code \r\n} line ends are accepted.
+ * every event is kept (callers filter by {@link PerfSample#event()}), a sample at the end of
+ * input without a blank line is not dropped, and {@code \r\n} line ends are accepted.
+ *
+ * <p>Bad text never makes this reader throw: a line that is neither a header, a frame, a comment
+ * nor blank is counted in {@link #malformedLines()} and skipped, with the frames that follow a
+ * bad header. A line over {@link #MAX_LINE_BYTES} is skipped and counted in {@link
+ * #oversizedLines()} (and as malformed), and the sample it belongs to is dropped; frames beyond
+ * {@link #MAX_FRAMES} are left out of their sample, counted in {@link #truncatedSamples()}. So
+ * memory stays bounded whatever perf prints. An I/O error surfaces as {@link IOException}.
  */
-public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
-  private static final Logger LOG = LoggerFactory.getLogger(PerfScriptReader.class);
-  private static final int MAX_LOGGED_MALFORMED = 5;
-  // comm, pid[/tid] or tid, [cpu], secs.frac: ; the lazy comm takes the first id that the time follows
-  private static final Pattern HEADER = Pattern.compile(
-      "\\s*(\\S.*?)\\s+(-?\\d+)(?:/(-?\\d+))?\\s+(?:\\[(\\d+)]\\s+)?(\\d+)\\.(\\d{1,9}):(?=\\s|$)",
-      Pattern.DOTALL);
+public final class PerfScriptReader {
+  /** Longer lines are skipped: perf's longest real lines (C++ symbols) are a few KB. */
+  public static final int MAX_LINE_BYTES = 64 << 10;
+  /** Frame names kept per sample; perf's own default limit is 127 frames. */
+  public static final int MAX_FRAMES = 2_048;
   private static final int MAX_HEADER_PREFIX = 512;
+  // the caches of distinct lines and comms start afresh beyond these, so odd input cannot grow them forever
+  private static final int MAX_CACHED_LINES = 1 << 18;
+  private static final int MAX_CACHED_COMMS = 1 << 14;
+  private static final int MAX_CACHED_LINE_BYTES = 32 << 20;
+  private static final long[] POWERS_OF_TEN = {
+      1L, 10L, 100L, 1_000L, 10_000L, 100_000L, 1_000_000L, 10_000_000L, 100_000_000L, 1_000_000_000L};
 
-  private final String sourceName;
   private final InputStream in;
+  private final FrameTable names;
+  private final PerfSample sample;
   private final byte[] chunk = new byte[1 << 16];
-  private int chunkPos;
-  private int chunkLen;
-  private byte[] line = new byte[1 << 10];
-  private int lineLen;
-  private long lineNumber;
-  private boolean eof;
-  private boolean iterated;
+  private byte[] carry = new byte[1 << 10]; // a line that spans chunks
+  private int carryLen;
+  private boolean discarding; // the line being carried is over the limit
+
+  // distinct frame lines (symbol .. last ')') -> name ids, per java bit
+  private ByteKeyTable lineKeys = new ByteKeyTable();
+  private int[][] lineNames = new int[1 << 12][];
+  private ByteKeyTable commKeys = new ByteKeyTable();
+  private Comm[] comms = new Comm[1 << 8];
+  private ByteKeyTable eventKeys = new ByteKeyTable();
+  private String[] events = new String[8];
 
   private final PerfLineSyntax.FrameFields frame = new PerfLineSyntax.FrameFields();
-  private Header header; // the sample being read, or null
-  private boolean skippingFrames; // after a malformed header, until the next sample
-  private final List<String> frames = new ArrayList<>(); // leaf first, as perf prints them
-  private PerfSample pending;
+  private boolean inSample;
+  private boolean skippingFrames; // after a malformed or oversized line, until the next sample
+  private boolean java;
+  private boolean truncated;
+  private int[] leafFirst = new int[64];
+  private int depth;
+  private byte[] inline = new byte[256];
+
+  // the header being parsed
+  private int commStart;
+  private int commEnd;
+  private int afterTime;
+  private int firstId;
+  private boolean hasSecondId;
+  private int secondId;
+  private int cpuValue;
+  private long seconds;
+  private long nanos;
 
   private long samples;
+  private long lines;
   private long malformedLines;
+  private long oversizedLines;
+  private long truncatedSamples;
+  private String firstMalformed;
 
-  /** Opens a file, plain or gzip (by its magic bytes, not its name). */
-  public static PerfScriptReader open(Path path) throws IOException {
-    return new PerfScriptReader(Files.newInputStream(path), path.toString());
+  /** Reads {@code in}, plain or gzip (see {@link PerfInput}); the caller closes it. */
+  public PerfScriptReader(InputStream in) throws IOException {
+    this(in, new FrameTable());
   }
 
-  /**
-   * Reads {@code in}, plain or gzip; {@code sourceName} names it in log messages. The reader
-   * owns the stream: {@link #close()} closes it.
-   */
-  public PerfScriptReader(InputStream in, String sourceName) {
-    this.sourceName = sourceName;
-    try {
-      this.in = StackFolder.maybeGunzip(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException(sourceName + ": " + e.getMessage(), e);
-    }
+  /** Names frames into {@code names}, which the window assembler shares. */
+  public PerfScriptReader(InputStream in, FrameTable names) throws IOException {
+    this.in = PerfInput.maybeGunzip(in);
+    this.names = names;
+    this.sample = new PerfSample(names);
   }
 
-  public String sourceName() {
-    return sourceName;
+  public FrameTable frameTable() {
+    return names;
   }
 
-  /** Lines skipped so far because they could not be read. */
-  public long malformedLines() {
-    return malformedLines;
-  }
-
-  /** Samples returned so far. */
+  /** Samples handed out so far. */
   public long samples() {
     return samples;
   }
 
-  /** The samples, once: a reader is a single pass over its input. */
-  @Override
-  public Iterator<PerfSample> iterator() {
-    if (iterated) {
-      throw new IllegalStateException(sourceName + ": a PerfScriptReader can be iterated only once");
-    }
-    iterated = true;
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return peek() != null;
-      }
+  /** Lines read so far. */
+  public long lines() {
+    return lines;
+  }
 
-      @Override
-      public PerfSample next() {
-        PerfSample sample = peek();
-        if (sample == null) {
-          throw new NoSuchElementException();
+  /** Lines skipped so far because they could not be read (oversized ones included). */
+  public long malformedLines() {
+    return malformedLines;
+  }
+
+  /** Lines skipped so far because they were longer than {@link #MAX_LINE_BYTES}. */
+  public long oversizedLines() {
+    return oversizedLines;
+  }
+
+  /** Samples that had more than {@link #MAX_FRAMES} frames and lost the rest. */
+  public long truncatedSamples() {
+    return truncatedSamples;
+  }
+
+  /** The first line that could not be read (at most 200 bytes), or null. */
+  public String firstMalformedLine() {
+    return firstMalformed;
+  }
+
+  /**
+   * Hands every sample to {@code consumer}, in order, until the end of input; the {@link
+   * PerfSample} is reused, so the consumer keeps nothing of it.
+   */
+  public void read(Consumer<PerfSample> consumer) throws IOException {
+    while (true) {
+      int n = in.read(chunk, 0, chunk.length);
+      if (n < 0) {
+        break;
+      }
+      int pos = 0;
+      while (pos < n) {
+        int nl = indexOfNewline(chunk, pos, n);
+        if (nl < 0) {
+          carry(chunk, pos, n);
+          break;
         }
-        pending = null;
-        return sample;
+        if (carryLen > 0 || discarding) {
+          carry(chunk, pos, nl);
+          endCarried(consumer);
+        } else {
+          line(chunk, pos, nl - pos, consumer);
+        }
+        pos = nl + 1;
       }
-    };
-  }
-
-  @Override
-  public void close() throws IOException {
-    in.close();
-  }
-
-  private PerfSample peek() {
-    try {
-      while (pending == null && readLine()) {
-        onLine();
-      }
-      if (pending == null && eof) {
-        endSample();
-      }
-      return pending;
-    } catch (IOException e) {
-      throw new UncheckedIOException(sourceName + ": " + e.getMessage(), e);
     }
+    if (carryLen > 0 || discarding) {
+      endCarried(consumer); // a last line without a line feed
+    }
+    endSample(consumer);
   }
 
-  private void onLine() {
-    int len = lineLen;
-    if (len > 0 && line[len - 1] == '\r') {
+  private void carry(byte[] b, int from, int to) {
+    int n = to - from;
+    if (discarding) {
+      return;
+    }
+    if (carryLen + n > MAX_LINE_BYTES) {
+      discarding = true;
+      carryLen = 0;
+      return;
+    }
+    if (carryLen + n > carry.length) {
+      carry = Arrays.copyOf(carry, Math.max(carry.length * 2, carryLen + n));
+    }
+    System.arraycopy(b, from, carry, carryLen, n);
+    carryLen += n;
+  }
+
+  private void endCarried(Consumer<PerfSample> consumer) {
+    if (discarding) {
+      discarding = false;
+      carryLen = 0;
+      lines++;
+      oversizedLines++;
+      malformed(null, 0, 0);
+      dropSample();
+      skippingFrames = true;
+      return;
+    }
+    int len = carryLen;
+    carryLen = 0;
+    line(carry, 0, len, consumer);
+  }
+
+  private static int indexOfNewline(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private void line(byte[] b, int off, int len, Consumer<PerfSample> consumer) {
+    lines++;
+    if (len > 0 && b[off + len - 1] == '\r') {
       len--;
     }
     if (len == 0) {
-      endSample();
+      endSample(consumer);
       skippingFrames = false;
       return;
     }
-    if (line[0] == '#') {
+    byte first = b[off];
+    if (first == '#') {
       return;
     }
-    boolean indented = PerfLineSyntax.isSpace(line[0]);
+    boolean indented = PerfLineSyntax.isSpace(first);
     // an indented line is a frame, unless perf padded a comm (headers without call graphs)
-    if (!indented || mayHoldTime(len)) {
-      Header parsed = parseHeader(len);
-      if (parsed != null) {
-        endSample();
-        header = parsed;
-        skippingFrames = false;
-        if (parsed.inlineFrame != null) {
-          addFrames(parsed.inlineFrame, 0, parsed.inlineFrame.length);
-        }
+    if (!indented || mayHoldTime(b, off, len)) {
+      if (parseHeader(b, off, len)) {
+        endSample(consumer);
+        startSample(b, off, len);
         return;
       }
       if (!indented) {
-        malformed(len);
-        endSample();
+        malformed(b, off, len);
+        endSample(consumer);
         skippingFrames = true;
         return;
       }
@@ -180,59 +239,162 @@ public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
     if (skippingFrames) {
       return;
     }
-    if (!addFrames(line, 0, len)) {
-      malformed(len);
+    if (!frameLine(b, off, off + len)) {
+      malformed(b, off, len);
     }
   }
 
   /** Adds the frames of one frame line to the current sample; false if it is not a frame line. */
-  private boolean addFrames(byte[] text, int from, int to) {
-    if (!PerfLineSyntax.splitFrame(text, from, to, frame)) {
+  private boolean frameLine(byte[] b, int from, int to) {
+    // the common line: blanks, address, blanks, then the key from the symbol to the last ')'
+    int i = from;
+    while (i < to && PerfLineSyntax.isSpace(b[i])) {
+      i++;
+    }
+    int addrStart = i;
+    while (i < to && PerfLineSyntax.isWord(b[i])) {
+      i++;
+    }
+    if (i == addrStart) {
       return false;
     }
-    if (header == null) {
+    while (i < to && PerfLineSyntax.isSpace(b[i])) {
+      i++;
+    }
+    int close = to - 1;
+    while (close >= from && b[close] != ')') {
+      close--;
+    }
+    if (close < i) {
+      return PerfLineSyntax.splitFrame(b, from, to, frame) && uncachedFrame(b);
+    }
+    long h = FoldWorker.hash(b, i, close + 1);
+    int key = lineKeys.find(b, i, close + 1, h);
+    if (key < 0) {
+      if (!PerfLineSyntax.splitFrame(b, from, to, frame)) {
+        return false;
+      }
+      if (frame.symbolStart != i) {
+        return uncachedFrame(b); // a one-character symbol before " (": rare, and named each time
+      }
+      if (lineKeys.size() >= MAX_CACHED_LINES || lineKeys.keyBytes() >= MAX_CACHED_LINE_BYTES) {
+        lineKeys = new ByteKeyTable();
+        Arrays.fill(lineNames, null);
+      }
+      key = lineKeys.add(b, i, close + 1, h);
+      if (2 * key + 1 >= lineNames.length) {
+        lineNames = Arrays.copyOf(lineNames, lineNames.length * 2);
+      }
+    }
+    if (!inSample) {
       return true; // frames of a sample cut off at the start of the input
     }
-    String symbol = new String(text, frame.symbolStart, frame.symbolEnd - frame.symbolStart, StandardCharsets.UTF_8);
-    String dso = new String(text, frame.dsoStart, frame.dsoEnd - frame.dsoStart, StandardCharsets.UTF_8);
-    List<String> names = FoldedFormat.frameNames(symbol, dso, header.java);
-    // perf prints the leaf first; keep each line's names in order so that reversing restores them
-    for (int i = names.size() - 1; i >= 0; i--) {
-      frames.add(names.get(i));
+    int slot = 2 * key + (java ? 1 : 0);
+    int[] ids = lineNames[slot];
+    if (ids == null) {
+      if (!PerfLineSyntax.splitFrame(b, from, to, frame)) {
+        return false; // cannot happen: the key was split when it was added
+      }
+      ids = nameIds(b);
+      lineNames[slot] = ids;
+    }
+    push(ids);
+    return true;
+  }
+
+  private boolean uncachedFrame(byte[] b) {
+    if (inSample) {
+      push(nameIds(b));
     }
     return true;
   }
 
-  private void endSample() {
-    if (header == null) {
+  /** The names of the frame {@link #frame} points at, leaf-most last, as ids. */
+  private int[] nameIds(byte[] b) {
+    String symbol = new String(b, frame.symbolStart, frame.symbolEnd - frame.symbolStart, StandardCharsets.UTF_8);
+    String dso = new String(b, frame.dsoStart, frame.dsoEnd - frame.dsoStart, StandardCharsets.UTF_8);
+    List<String> frameNames = FoldedFormat.frameNames(symbol, dso, java);
+    int[] ids = new int[frameNames.size()];
+    for (int k = 0; k < ids.length; k++) {
+      ids[k] = names.id(frameNames.get(k));
+    }
+    return ids;
+  }
+
+  private void push(int[] ids) {
+    // perf prints the leaf first; keep each line's names in order so that reversing restores them
+    for (int k = ids.length - 1; k >= 0; k--) {
+      if (depth == MAX_FRAMES) {
+        truncated = true;
+        return;
+      }
+      if (depth == leafFirst.length) {
+        leafFirst = Arrays.copyOf(leafFirst, depth * 2);
+      }
+      leafFirst[depth++] = ids[k];
+    }
+  }
+
+  private void startSample(byte[] b, int off, int len) {
+    skippingFrames = false;
+    inSample = true;
+    depth = 0;
+    truncated = false;
+    Comm comm = comm(b, off + commStart, off + commEnd);
+    java = comm.java;
+    sample.comm = comm.name;
+    sample.processFrame = comm.processFrame;
+    sample.pid = hasSecondId ? firstId : -1;
+    sample.tid = hasSecondId ? secondId : firstId;
+    sample.cpu = cpuValue;
+    sample.timestampNanos = seconds * 1_000_000_000L + nanos;
+    // rest fields were checked by parseHeader; read them again into the sample
+    restOfHeader(b, off + afterTime, off + len, true);
+  }
+
+  private void endSample(Consumer<PerfSample> consumer) {
+    if (!inSample) {
       return;
     }
-    List<String> rootFirst = new ArrayList<>(frames);
-    Collections.reverse(rootFirst);
-    pending = new PerfSample(header.comm, header.pid, header.tid, header.cpu, header.timestampNanos,
-        header.period, header.event, List.copyOf(rootFirst));
+    inSample = false;
+    if (sample.frames.length < depth) {
+      sample.frames = new int[Math.max(depth, sample.frames.length * 2)];
+    }
+    int[] rootFirst = sample.frames;
+    for (int k = 0; k < depth; k++) {
+      rootFirst[k] = leafFirst[depth - 1 - k];
+    }
+    sample.depth = depth;
+    if (truncated) {
+      truncatedSamples++;
+    }
     samples++;
-    header = null;
-    frames.clear();
+    depth = 0;
+    consumer.accept(sample);
   }
 
-  private void malformed(int len) {
+  private void dropSample() {
+    inSample = false;
+    depth = 0;
+  }
+
+  private void malformed(byte[] b, int off, int len) {
     malformedLines++;
-    if (malformedLines <= MAX_LOGGED_MALFORMED && LOG.isDebugEnabled()) {
-      LOG.debug("{} line {}: skipped unreadable line: {}", sourceName, lineNumber,
-          new String(line, 0, Math.min(len, 200), StandardCharsets.UTF_8));
+    if (firstMalformed == null) {
+      firstMalformed = b == null ? "(a line over " + MAX_LINE_BYTES + " bytes)"
+          : new String(b, off, Math.min(len, 200), StandardCharsets.UTF_8);
     }
   }
 
-  /** A cheap test before the header regex on indented lines: a {@code digits.digits:} token. */
-  private boolean mayHoldTime(int len) {
+  /** A cheap test before the header parse on indented lines: a {@code digits.digits:} token. */
+  private static boolean mayHoldTime(byte[] b, int off, int len) {
     for (int i = 2; i < len; i++) {
-      if (line[i] == ':' && PerfLineSyntax.isDigit(line[i - 1])) {
+      if (b[off + i] == ':' && PerfLineSyntax.isDigit(b[off + i - 1])) {
         int j = i - 1;
-        while (j > 0 && PerfLineSyntax.isDigit(line[j])) {
+        while (j > 0 && PerfLineSyntax.isDigit(b[off + j])) {
           j--;
         }
-        if (line[j] == '.' && j > 0 && PerfLineSyntax.isDigit(line[j - 1])) {
+        if (b[off + j] == '.' && j > 0 && PerfLineSyntax.isDigit(b[off + j - 1])) {
           return true;
         }
       }
@@ -240,140 +402,321 @@ public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
     return false;
   }
 
-  private record Header(String comm, int pid, int tid, int cpu, long timestampNanos, long period,
-      String event, boolean java, byte[] inlineFrame) {}
-
-  private Header parseHeader(int len) {
-    String text = new String(line, 0, len, StandardCharsets.UTF_8);
-    Matcher m = HEADER.matcher(text);
-    m.region(0, Math.min(text.length(), MAX_HEADER_PREFIX)).useTransparentBounds(true).useAnchoringBounds(false);
-    if (!m.lookingAt()) {
-      return null;
+  /**
+   * Reads a header: {@code \s*(\S.*?)\s+(-?\d+)(?:/(-?\d+))?\s+(?:\[(\d+)]\s+)?(\d+)\.(\d{1,9}):}
+   * followed by a blank or the end, within the first {@value #MAX_HEADER_PREFIX} bytes; the
+   * shortest comm after which the rest fits. Offsets are relative to {@code off}.
+   */
+  private boolean parseHeader(byte[] b, int off, int len) {
+    int limit = Math.min(len, MAX_HEADER_PREFIX);
+    int s = 0;
+    while (s < limit && PerfLineSyntax.isSpace(b[off + s])) {
+      s++;
     }
-    String comm = m.group(1);
-    Integer first = parseInt(m.group(2));
-    Integer second = m.group(3) == null ? null : parseInt(m.group(3));
-    Integer cpu = m.group(4) == null ? Integer.valueOf(-1) : parseInt(m.group(4));
-    long seconds = parseLong(m.group(5));
-    if (first == null || (m.group(3) != null && second == null) || cpu == null || seconds < 0
-        || seconds > Long.MAX_VALUE / 1_000_000_000L - 1) {
-      return null;
+    if (s >= limit) {
+      return false;
     }
-    String fraction = m.group(6);
-    long nanos = Long.parseLong(fraction) * POWERS_OF_TEN[9 - fraction.length()];
-    int pid = second == null ? -1 : first;
-    int tid = second == null ? first : second;
+    for (int e = s + 1; e < limit; e++) {
+      if (PerfLineSyntax.isSpace(b[off + e]) && fieldsAfterComm(b, off, len, limit, e)) {
+        commStart = s;
+        commEnd = e;
+        return valuesFit(b, off) && restOfHeader(b, off + afterTime, off + len, false);
+      }
+    }
+    return false;
+  }
 
-    // after the time: [period] [event:] [rest], where rest is a tracepoint's fields or a frame
-    String[] rest = text.substring(m.end()).trim().split("\\s+", 3);
+  // where fieldsAfterComm found the numbers, relative to the line
+  private int id1Start;
+  private int id1End;
+  private int id2Start;
+  private int id2End;
+  private int cpuStart;
+  private int cpuEnd;
+  private int secStart;
+  private int secEnd;
+  private int fracEnd;
+
+  /** Whether the fields after a comm ending at {@code e} match, as the regex's tail would there. */
+  private boolean fieldsAfterComm(byte[] b, int off, int len, int limit, int e) {
+    int j = e;
+    while (j < limit && PerfLineSyntax.isSpace(b[off + j])) {
+      j++;
+    }
+    id1Start = j;
+    if (j < limit && b[off + j] == '-') {
+      j++;
+    }
+    int digits = j;
+    while (j < limit && PerfLineSyntax.isDigit(b[off + j])) {
+      j++;
+    }
+    if (j == digits) {
+      return false;
+    }
+    id1End = j;
+    id2Start = -1;
+    if (j < limit && b[off + j] == '/') {
+      int k = j + 1;
+      int start = k;
+      if (k < limit && b[off + k] == '-') {
+        k++;
+      }
+      int d = k;
+      while (k < limit && PerfLineSyntax.isDigit(b[off + k])) {
+        k++;
+      }
+      if (k > d) {
+        id2Start = start;
+        id2End = k;
+        j = k;
+      }
+    }
+    if (j >= limit || !PerfLineSyntax.isSpace(b[off + j])) {
+      return false;
+    }
+    while (j < limit && PerfLineSyntax.isSpace(b[off + j])) {
+      j++;
+    }
+    cpuStart = -1;
+    if (j < limit && b[off + j] == '[') {
+      int k = j + 1;
+      int d = k;
+      while (k < limit && PerfLineSyntax.isDigit(b[off + k])) {
+        k++;
+      }
+      if (k > d && k < limit && b[off + k] == ']' && k + 1 < limit && PerfLineSyntax.isSpace(b[off + k + 1])) {
+        cpuStart = d;
+        cpuEnd = k;
+        j = k + 1;
+        while (j < limit && PerfLineSyntax.isSpace(b[off + j])) {
+          j++;
+        }
+      }
+    }
+    secStart = j;
+    while (j < limit && PerfLineSyntax.isDigit(b[off + j])) {
+      j++;
+    }
+    if (j == secStart || j >= limit || b[off + j] != '.') {
+      return false;
+    }
+    secEnd = j;
+    j++;
+    int frac = j;
+    while (j < limit && PerfLineSyntax.isDigit(b[off + j])) {
+      j++;
+    }
+    if (j == frac || j - frac > 9 || j >= limit || b[off + j] != ':') {
+      return false;
+    }
+    fracEnd = j;
+    j++;
+    // the match must end inside the prefix; the blank after it may lie beyond
+    if (j > limit || (j < len && !PerfLineSyntax.isSpace(b[off + j]))) {
+      return false;
+    }
+    afterTime = j;
+    return true;
+  }
+
+  /** The numbers of a matched header, as Integer/Long parsing would take them; false when one does not fit. */
+  private boolean valuesFit(byte[] b, int off) {
+    long first = parseId(b, off + id1Start, off + id1End);
+    if (first == Long.MIN_VALUE) {
+      return false;
+    }
+    firstId = (int) first;
+    hasSecondId = id2Start >= 0;
+    if (hasSecondId) {
+      long second = parseId(b, off + id2Start, off + id2End);
+      if (second == Long.MIN_VALUE) {
+        return false;
+      }
+      secondId = (int) second;
+    }
+    cpuValue = -1;
+    if (cpuStart >= 0) {
+      long cpu = parseId(b, off + cpuStart, off + cpuEnd);
+      if (cpu == Long.MIN_VALUE) {
+        return false;
+      }
+      cpuValue = (int) cpu;
+    }
+    seconds = parseDigits(b, off + secStart, off + secEnd);
+    if (seconds < 0 || seconds > Long.MAX_VALUE / 1_000_000_000L - 1) {
+      return false;
+    }
+    int fracStart = secEnd + 1;
+    long fraction = parseDigits(b, off + fracStart, off + fracEnd);
+    nanos = fraction * POWERS_OF_TEN[9 - (fracEnd - fracStart)];
+    return true;
+  }
+
+  /** An optionally negative int, or Long.MIN_VALUE when it does not fit one. */
+  private static long parseId(byte[] b, int from, int to) {
+    boolean negative = b[from] == '-';
+    long value = 0;
+    for (int i = negative ? from + 1 : from; i < to; i++) {
+      value = value * 10 + (b[i] - '0');
+      if (value > (long) Integer.MAX_VALUE + 1) {
+        return Long.MIN_VALUE;
+      }
+    }
+    value = negative ? -value : value;
+    return value < Integer.MIN_VALUE || value > Integer.MAX_VALUE ? Long.MIN_VALUE : value;
+  }
+
+  /** Decimal digits as a long, or -1 when they do not fit. */
+  private static long parseDigits(byte[] b, int from, int to) {
+    long value = 0;
+    for (int i = from; i < to; i++) {
+      int digit = b[i] - '0';
+      if (value > (Long.MAX_VALUE - digit) / 10) {
+        return -1;
+      }
+      value = value * 10 + digit;
+    }
+    return value;
+  }
+
+  private static boolean isTrimmed(byte c) {
+    return (c & 0xFF) <= ' ';
+  }
+
+  /**
+   * After the time: {@code [period] [event:] [rest]}, the trimmed text split at blanks into at
+   * most three parts, where rest is a tracepoint's fields or a frame. Checks (and with {@code
+   * apply}, stores) the period and the event, and adds the frame perf printed on the header line.
+   */
+  private boolean restOfHeader(byte[] b, int from, int to, boolean apply) {
+    while (from < to && isTrimmed(b[from])) {
+      from++;
+    }
+    while (to > from && isTrimmed(b[to - 1])) {
+      to--;
+    }
+    // up to three tokens: [s0,e0) [s1,e1) [s2,to)
+    int s0 = from;
+    int e0 = tokenEnd(b, s0, to);
+    int s1 = skipSpace(b, e0, to);
+    int e1 = tokenEnd(b, s1, to);
+    int s2 = skipSpace(b, e1, to);
+    int[] starts = {s0, s1, s2};
+    int[] ends = {e0, e1, to};
+    int tokens = s0 == to ? 1 : (s1 == to && e0 == to ? 1 : (s2 == to && e1 == to ? 2 : 3));
     int next = 0;
     long period = 0;
-    if (next < rest.length && !rest[next].isEmpty() && isDigits(rest[next])) {
-      period = parseLong(rest[next]);
+    if (ends[0] > starts[0] && allDigits(b, starts[0], ends[0])) {
+      period = parseDigits(b, starts[0], ends[0]);
       if (period < 0) {
-        return null;
+        return false;
       }
       next++;
     }
     String event = "";
-    if (next < rest.length && rest[next].endsWith(":") && rest[next].length() > 1) {
-      event = rest[next].substring(0, rest[next].length() - 1);
+    if (next < tokens && ends[next] - starts[next] > 1 && b[ends[next] - 1] == ':') {
+      if (apply) {
+        event = event(b, starts[next], ends[next] - 1);
+      }
       next++;
     }
-    byte[] inlineFrame = null;
-    if (next < rest.length && !rest[next].isEmpty()) {
-      String tail = String.join(" ", Arrays.asList(rest).subList(next, rest.length));
-      byte[] bytes = tail.getBytes(StandardCharsets.UTF_8);
-      if (looksLikeFrame(bytes)) {
-        inlineFrame = bytes;
+    if (!apply) {
+      return true;
+    }
+    sample.period = period;
+    sample.event = event;
+    if (next < tokens && ends[next] > starts[next]) {
+      // the tail as String.join(" ", parts) makes it: one blank between the parts
+      int n = 0;
+      for (int t = next; t < tokens; t++) {
+        int partLen = ends[t] - starts[t];
+        int need = n + partLen + 1;
+        if (need > inline.length) {
+          inline = Arrays.copyOf(inline, Math.max(need, inline.length * 2));
+        }
+        if (t > next) {
+          inline[n++] = ' ';
+        }
+        System.arraycopy(b, starts[t], inline, n, partLen);
+        n += partLen;
+      }
+      if (looksLikeFrame(inline, n)) {
+        frameLine(inline, 0, n);
       }
     }
-    boolean java = FoldedFormat.isJavaProcess(FoldedFormat.processFrame(comm));
-    return new Header(comm, pid, tid, cpu, seconds * 1_000_000_000L + nanos, period, event, java, inlineFrame);
+    return true;
   }
 
-  /** A frame perf printed on the header line: a hex address, then a symbol and {@code (dso)}. */
-  private static boolean looksLikeFrame(byte[] text) {
-    int i = 0;
-    while (i < text.length && isHex(text[i])) {
+  private static int tokenEnd(byte[] b, int from, int to) {
+    int i = from;
+    while (i < to && !PerfLineSyntax.isSpace(b[i])) {
       i++;
     }
-    return i > 0 && i < text.length && text[i] == ' ' && text[text.length - 1] == ')';
+    return i;
   }
 
-  private static boolean isHex(byte b) {
-    return PerfLineSyntax.isDigit(b) || (b >= 'a' && b <= 'f');
+  private static int skipSpace(byte[] b, int from, int to) {
+    int i = from;
+    while (i < to && PerfLineSyntax.isSpace(b[i])) {
+      i++;
+    }
+    return i;
   }
 
-  private static boolean isDigits(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+  private static boolean allDigits(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (!PerfLineSyntax.isDigit(b[i])) {
         return false;
       }
     }
     return true;
   }
 
-  private static final long[] POWERS_OF_TEN = {
-      1L, 10L, 100L, 1_000L, 10_000L, 100_000L, 1_000_000L, 10_000_000L, 100_000_000L, 1_000_000_000L};
-
-  /** The value, or null when it does not fit. */
-  private static Integer parseInt(String digits) {
-    try {
-      return Integer.valueOf(digits);
-    } catch (NumberFormatException e) {
-      return null; // too many digits for an id: not a header we can use
+  /** A frame perf printed on the header line: a hex address, then a symbol and {@code (dso)}. */
+  private static boolean looksLikeFrame(byte[] text, int len) {
+    int i = 0;
+    while (i < len && (PerfLineSyntax.isDigit(text[i]) || (text[i] >= 'a' && text[i] <= 'f'))) {
+      i++;
     }
+    return i > 0 && i < len && text[i] == ' ' && text[len - 1] == ')';
   }
 
-  /** The value, or -1 when it does not fit. */
-  private static long parseLong(String digits) {
-    try {
-      return Long.parseLong(digits);
-    } catch (NumberFormatException e) {
-      return -1; // too many digits: treated as a malformed header
+  private String event(byte[] b, int from, int to) {
+    long h = FoldWorker.hash(b, from, to);
+    int id = eventKeys.find(b, from, to, h);
+    if (id < 0) {
+      if (eventKeys.size() >= MAX_CACHED_COMMS) {
+        eventKeys = new ByteKeyTable();
+        events = new String[8];
+      }
+      id = eventKeys.add(b, from, to, h);
+      if (id == events.length) {
+        events = Arrays.copyOf(events, id * 2);
+      }
+      events[id] = new String(b, from, to - from, StandardCharsets.UTF_8);
     }
+    return events[id];
   }
 
-  /** Reads the next line (without its line feed) into {@link #line}; false at the end. */
-  private boolean readLine() throws IOException {
-    lineLen = 0;
-    boolean any = false;
-    while (true) {
-      if (chunkPos == chunkLen) {
-        if (eof) {
-          return any;
-        }
-        chunkLen = in.read(chunk, 0, chunk.length);
-        chunkPos = 0;
-        if (chunkLen <= 0) {
-          chunkLen = 0;
-          eof = true;
-          return any;
-        }
-      }
-      any = true;
-      int start = chunkPos;
-      int newline = start;
-      while (newline < chunkLen && chunk[newline] != '\n') {
-        newline++;
-      }
-      append(start, newline);
-      if (newline < chunkLen) {
-        chunkPos = newline + 1;
-        lineNumber++;
-        return true;
-      }
-      chunkPos = chunkLen;
-    }
-  }
+  private record Comm(String name, boolean java, int processFrame) {}
 
-  private void append(int from, int to) {
-    int n = to - from;
-    if (lineLen + n > line.length) {
-      line = Arrays.copyOf(line, Math.max(line.length * 2, lineLen + n));
+  private Comm comm(byte[] b, int from, int to) {
+    long h = FoldWorker.hash(b, from, to);
+    int id = commKeys.find(b, from, to, h);
+    if (id < 0) {
+      if (commKeys.size() >= MAX_CACHED_COMMS) {
+        commKeys = new ByteKeyTable();
+        comms = new Comm[1 << 8];
+      }
+      id = commKeys.add(b, from, to, h);
+      if (id == comms.length) {
+        comms = Arrays.copyOf(comms, id * 2);
+      }
+      String name = new String(b, from, to - from, StandardCharsets.UTF_8);
+      String processFrame = FoldedFormat.processFrame(name);
+      comms[id] = new Comm(name, FoldedFormat.isJavaProcess(processFrame), names.id(processFrame));
     }
-    System.arraycopy(chunk, from, line, lineLen, n);
-    lineLen += n;
+    return comms[id];
   }
 }
