@@ -148,7 +148,7 @@ public final class Collector implements AutoCloseable {
     windowThread = new Thread(this::closeWindowsLoop, "stallwatch-windows");
     windowThread.setDaemon(true);
     windowThread.start();
-    runner = PerfRunner.builder(perf, new SampleListener()).privileges(privileges).build();
+    runner = PerfRunner.builder(perf, new SampleListener()).frames(frames).privileges(privileges).build();
     try {
       runner.start();
     } catch (PerfUnavailableException | RuntimeException e) {

@@ -69,6 +69,16 @@ final class ByteKeyTable {
     return id;
   }
 
+  int length(int id) {
+    return lengths[id];
+  }
+
+  /** Whether {@code b} holds the key {@code id} at {@code from}, ending before {@code limit}. */
+  boolean matchesAt(int id, byte[] b, int from, int limit) {
+    int length = lengths[id];
+    return from + length < limit && Arrays.equals(arena, offsets[id], offsets[id] + length, b, from, from + length);
+  }
+
   /** The interned bytes of {@code id}, copied. */
   byte[] key(int id) {
     return Arrays.copyOfRange(arena, offsets[id], offsets[id] + lengths[id]);

@@ -55,6 +55,13 @@ public final class PerfScriptReader {
   // distinct frame lines (symbol .. last ')') -> name ids, per java bit
   private ByteKeyTable lineKeys = new ByteKeyTable();
   private int[][] lineNames = new int[1 << 12][];
+  // distinct whole frame lines -> name ids per java bit, and the line that followed each last time
+  private ByteKeyTable wholeLines = new ByteKeyTable();
+  private int[][] wholeLineNames = new int[1 << 12][];
+  private int[] nextLine = new int[1 << 11];
+  private int previousLine = -1;
+  private int predicted = -1;
+  private Comm currentComm;
   private ByteKeyTable commKeys = new ByteKeyTable();
   private Comm[] comms = new Comm[1 << 8];
   private ByteKeyTable eventKeys = new ByteKeyTable();
@@ -145,6 +152,13 @@ public final class PerfScriptReader {
       }
       int pos = 0;
       while (pos < n) {
+        if (carryLen == 0 && !discarding && (chunk[pos] == '\t' || chunk[pos] == ' ')) {
+          int next = knownFrameLine(chunk, pos, n);
+          if (next >= 0) {
+            pos = next;
+            continue;
+          }
+        }
         int nl = indexOfNewline(chunk, pos, n);
         if (nl < 0) {
           carry(chunk, pos, n);
@@ -198,6 +212,101 @@ public final class PerfScriptReader {
     line(carry, 0, len, consumer);
   }
 
+  /**
+   * The common line, a frame line seen before, found by its whole bytes: first against the line
+   * that followed the previous one last time (stacks repeat, so this is one compare in 8-byte
+   * steps), else by hash. Adds its frames and returns the next line's start; -1 for any other
+   * line, which {@link #line} then reads by the full rules (and remembers when it is a frame line).
+   */
+  private int knownFrameLine(byte[] b, int pos, int n) {
+    int id = predicted;
+    int end;
+    if (id >= 0 && wholeLines.matchesAt(id, b, pos, n) && b[pos + wholeLines.length(id)] == '\n') {
+      end = pos + wholeLines.length(id);
+    } else {
+      long h = HASH_SEED;
+      int i = pos;
+      while (i < n && b[i] != '\n') {
+        h = 31 * h + b[i];
+        i++;
+      }
+      if (i >= n || b[i - 1] == '\r') {
+        return -1;
+      }
+      end = i;
+      id = wholeLines.find(b, pos, end, finish(h));
+      if (id < 0) {
+        return -1;
+      }
+    }
+    if (inSample && !skippingFrames) {
+      int[] ids = wholeLineNames[2 * id + (java ? 1 : 0)];
+      if (ids == null) {
+        return -1; // named for the other kind of process only: the full path names it
+      }
+      push(ids);
+      follows(id);
+    }
+    lines++;
+    return end + 1;
+  }
+
+  /** Remembers that line {@code id} came next, and predicts the one after it. */
+  private void follows(int id) {
+    if (previousLine >= 0) {
+      nextLine[previousLine] = id;
+    } else if (currentComm != null) {
+      currentComm.firstLine = id;
+    }
+    previousLine = id;
+    predicted = nextLine[id];
+  }
+
+  /** Caches an indented line the full rules read as a frame line with names {@code ids}. */
+  private void rememberLine(byte[] b, int off, int len, int[] ids) {
+    if (wholeLines.size() >= MAX_CACHED_LINES || wholeLines.keyBytes() >= MAX_CACHED_LINE_BYTES) {
+      wholeLines = new ByteKeyTable();
+      Arrays.fill(wholeLineNames, null);
+      predicted = -1;
+      previousLine = -1;
+      for (Comm comm : comms) {
+        if (comm != null) {
+          comm.firstLine = -1;
+        }
+      }
+    }
+    long h = hash(b, off, off + len);
+    int id = wholeLines.find(b, off, off + len, h);
+    if (id < 0) {
+      id = wholeLines.add(b, off, off + len, h);
+      if (2 * id + 1 >= wholeLineNames.length) {
+        wholeLineNames = Arrays.copyOf(wholeLineNames, wholeLineNames.length * 2);
+        nextLine = Arrays.copyOf(nextLine, wholeLineNames.length / 2);
+      }
+      nextLine[id] = -1;
+    }
+    wholeLineNames[2 * id + (java ? 1 : 0)] = ids;
+    if (inSample && !skippingFrames) {
+      follows(id);
+    }
+  }
+
+  private static final long HASH_SEED = 0x243F6A8885A308D3L;
+
+  private static long finish(long h) {
+    long x = h * 0xC2B2AE3D27D4EB4FL;
+    return x ^ (x >>> 29);
+  }
+
+  /** The hash {@link #knownFrameLine} computes on the fly, for any range. */
+  private static long hash(byte[] b, int from, int to) {
+    long h = HASH_SEED;
+    for (int i = from; i < to; i++) {
+      h = 31 * h + b[i];
+    }
+    return finish(h);
+  }
+
   private static int indexOfNewline(byte[] b, int from, int to) {
     for (int i = from; i < to; i++) {
       if (b[i] == '\n') {
@@ -209,7 +318,8 @@ public final class PerfScriptReader {
 
   private void line(byte[] b, int off, int len, Consumer<PerfSample> consumer) {
     lines++;
-    if (len > 0 && b[off + len - 1] == '\r') {
+    boolean crlf = len > 0 && b[off + len - 1] == '\r';
+    if (crlf) {
       len--;
     }
     if (len == 0) {
@@ -239,14 +349,22 @@ public final class PerfScriptReader {
     if (skippingFrames) {
       return;
     }
-    if (!frameLine(b, off, off + len)) {
+    int[] ids = frameNames(b, off, off + len);
+    if (ids == null) {
       malformed(b, off, len);
+      return;
+    }
+    if (inSample) {
+      push(ids);
+    }
+    if (!crlf) {
+      rememberLine(b, off, len, ids);
     }
   }
 
-  /** Adds the frames of one frame line to the current sample; false if it is not a frame line. */
-  private boolean frameLine(byte[] b, int from, int to) {
-    // the common line: blanks, address, blanks, then the key from the symbol to the last ')'
+  /** The name ids of a frame line, leaf-most last; null if it is not a frame line. */
+  private int[] frameNames(byte[] b, int from, int to) {
+    // blanks, address, blanks, then the key from the symbol to the last ')', which alone decides the names
     int i = from;
     while (i < to && PerfLineSyntax.isSpace(b[i])) {
       i++;
@@ -256,7 +374,7 @@ public final class PerfScriptReader {
       i++;
     }
     if (i == addrStart) {
-      return false;
+      return null;
     }
     while (i < to && PerfLineSyntax.isSpace(b[i])) {
       i++;
@@ -266,16 +384,16 @@ public final class PerfScriptReader {
       close--;
     }
     if (close < i) {
-      return PerfLineSyntax.splitFrame(b, from, to, frame) && uncachedFrame(b);
+      return PerfLineSyntax.splitFrame(b, from, to, frame) ? nameIds(b) : null;
     }
-    long h = FoldWorker.hash(b, i, close + 1);
+    long h = hash(b, i, close + 1);
     int key = lineKeys.find(b, i, close + 1, h);
     if (key < 0) {
       if (!PerfLineSyntax.splitFrame(b, from, to, frame)) {
-        return false;
+        return null;
       }
       if (frame.symbolStart != i) {
-        return uncachedFrame(b); // a one-character symbol before " (": rare, and named each time
+        return nameIds(b); // a one-character symbol before " (": rare, and named each time
       }
       if (lineKeys.size() >= MAX_CACHED_LINES || lineKeys.keyBytes() >= MAX_CACHED_LINE_BYTES) {
         lineKeys = new ByteKeyTable();
@@ -286,27 +404,16 @@ public final class PerfScriptReader {
         lineNames = Arrays.copyOf(lineNames, lineNames.length * 2);
       }
     }
-    if (!inSample) {
-      return true; // frames of a sample cut off at the start of the input
-    }
     int slot = 2 * key + (java ? 1 : 0);
     int[] ids = lineNames[slot];
     if (ids == null) {
       if (!PerfLineSyntax.splitFrame(b, from, to, frame)) {
-        return false; // cannot happen: the key was split when it was added
+        return null; // cannot happen: the key was split when it was added
       }
       ids = nameIds(b);
       lineNames[slot] = ids;
     }
-    push(ids);
-    return true;
-  }
-
-  private boolean uncachedFrame(byte[] b) {
-    if (inSample) {
-      push(nameIds(b));
-    }
-    return true;
+    return ids;
   }
 
   /** The names of the frame {@link #frame} points at, leaf-most last, as ids. */
@@ -341,6 +448,9 @@ public final class PerfScriptReader {
     depth = 0;
     truncated = false;
     Comm comm = comm(b, off + commStart, off + commEnd);
+    currentComm = comm;
+    previousLine = -1;
+    predicted = comm.firstLine;
     java = comm.java;
     sample.comm = comm.name;
     sample.processFrame = comm.processFrame;
@@ -348,8 +458,37 @@ public final class PerfScriptReader {
     sample.tid = hasSecondId ? secondId : firstId;
     sample.cpu = cpuValue;
     sample.timestampNanos = seconds * 1_000_000_000L + nanos;
-    // rest fields were checked by parseHeader; read them again into the sample
-    restOfHeader(b, off + afterTime, off + len, true);
+    sample.period = headerPeriod;
+    sample.event = headerEventEnd < 0 ? "" : event(b, off + headerEventStart, off + headerEventEnd);
+    if (inlineTokens > 0) {
+      inlineFrame(b, off);
+    }
+  }
+
+  /** The frame perf printed on the header line, when it looks like one: the tail parts joined by one blank. */
+  private void inlineFrame(byte[] b, int off) {
+    int n = 0;
+    for (int t = 3 - inlineTokens; t < 3; t++) {
+      if (tokenEnds[t] <= tokenStarts[t]) {
+        continue;
+      }
+      int partLen = tokenEnds[t] - tokenStarts[t];
+      int need = n + partLen + 1;
+      if (need > inline.length) {
+        inline = Arrays.copyOf(inline, Math.max(need, inline.length * 2));
+      }
+      if (n > 0) {
+        inline[n++] = ' ';
+      }
+      System.arraycopy(b, off + tokenStarts[t], inline, n, partLen);
+      n += partLen;
+    }
+    if (looksLikeFrame(inline, n)) {
+      int[] ids = frameNames(inline, 0, n);
+      if (ids != null) {
+        push(ids);
+      }
+    }
   }
 
   private void endSample(Consumer<PerfSample> consumer) {
@@ -420,7 +559,7 @@ public final class PerfScriptReader {
       if (PerfLineSyntax.isSpace(b[off + e]) && fieldsAfterComm(b, off, len, limit, e)) {
         commStart = s;
         commEnd = e;
-        return valuesFit(b, off) && restOfHeader(b, off + afterTime, off + len, false);
+        return valuesFit(b, off) && restOfHeader(b, off, afterTime, len);
       }
     }
     return false;
@@ -584,65 +723,66 @@ public final class PerfScriptReader {
     return (c & 0xFF) <= ' ';
   }
 
+  // what restOfHeader found, relative to the line
+  private long headerPeriod;
+  private int headerEventStart;
+  private int headerEventEnd;
+  private final int[] tokenStarts = new int[3];
+  private final int[] tokenEnds = new int[3];
+  private int inlineTokens; // how many of the last tokens make the frame printed on the header line
+
   /**
    * After the time: {@code [period] [event:] [rest]}, the trimmed text split at blanks into at
-   * most three parts, where rest is a tracepoint's fields or a frame. Checks (and with {@code
-   * apply}, stores) the period and the event, and adds the frame perf printed on the header line.
+   * most three parts, where rest is a tracepoint's fields or a frame. False when the period does
+   * not fit a long; otherwise remembers the period, the event and where the rest is.
    */
-  private boolean restOfHeader(byte[] b, int from, int to, boolean apply) {
+  private boolean restOfHeader(byte[] b, int off, int fromRel, int toRel) {
+    int from = off + fromRel;
+    int to = off + toRel;
     while (from < to && isTrimmed(b[from])) {
       from++;
     }
     while (to > from && isTrimmed(b[to - 1])) {
       to--;
     }
-    // up to three tokens: [s0,e0) [s1,e1) [s2,to)
     int s0 = from;
     int e0 = tokenEnd(b, s0, to);
     int s1 = skipSpace(b, e0, to);
     int e1 = tokenEnd(b, s1, to);
     int s2 = skipSpace(b, e1, to);
-    int[] starts = {s0, s1, s2};
-    int[] ends = {e0, e1, to};
-    int tokens = s0 == to ? 1 : (s1 == to && e0 == to ? 1 : (s2 == to && e1 == to ? 2 : 3));
+    int tokens = s0 == to || e0 == to ? 1 : (e1 == to ? 2 : 3);
+    tokenStarts[0] = s0 - off;
+    tokenEnds[0] = e0 - off;
+    tokenStarts[1] = s1 - off;
+    tokenEnds[1] = e1 - off;
+    tokenStarts[2] = s2 - off;
+    tokenEnds[2] = to - off;
     int next = 0;
-    long period = 0;
-    if (ends[0] > starts[0] && allDigits(b, starts[0], ends[0])) {
-      period = parseDigits(b, starts[0], ends[0]);
-      if (period < 0) {
+    headerPeriod = 0;
+    if (e0 > s0 && allDigits(b, s0, e0)) {
+      headerPeriod = parseDigits(b, s0, e0);
+      if (headerPeriod < 0) {
         return false;
       }
       next++;
     }
-    String event = "";
-    if (next < tokens && ends[next] - starts[next] > 1 && b[ends[next] - 1] == ':') {
-      if (apply) {
-        event = event(b, starts[next], ends[next] - 1);
+    headerEventEnd = -1;
+    if (next < tokens) {
+      int ts = tokenStarts[next] + off;
+      int te = tokenEnds[next] + off;
+      if (te - ts > 1 && b[te - 1] == ':') {
+        headerEventStart = ts - off;
+        headerEventEnd = te - 1 - off;
+        next++;
       }
-      next++;
     }
-    if (!apply) {
-      return true;
-    }
-    sample.period = period;
-    sample.event = event;
-    if (next < tokens && ends[next] > starts[next]) {
-      // the tail as String.join(" ", parts) makes it: one blank between the parts
-      int n = 0;
-      for (int t = next; t < tokens; t++) {
-        int partLen = ends[t] - starts[t];
-        int need = n + partLen + 1;
-        if (need > inline.length) {
-          inline = Arrays.copyOf(inline, Math.max(need, inline.length * 2));
-        }
-        if (t > next) {
-          inline[n++] = ' ';
-        }
-        System.arraycopy(b, starts[t], inline, n, partLen);
-        n += partLen;
-      }
-      if (looksLikeFrame(inline, n)) {
-        frameLine(inline, 0, n);
+    inlineTokens = next < tokens && tokenEnds[next] > tokenStarts[next] ? tokens - next : 0;
+    if (inlineTokens > 0 && tokens < 3) {
+      // keep the parts at the end of the three slots: inlineFrame reads slots 3 - inlineTokens .. 2
+      int shift = 3 - tokens;
+      for (int t = 2; t >= shift; t--) {
+        tokenStarts[t] = tokenStarts[t - shift];
+        tokenEnds[t] = tokenEnds[t - shift];
       }
     }
     return true;
@@ -683,7 +823,7 @@ public final class PerfScriptReader {
   }
 
   private String event(byte[] b, int from, int to) {
-    long h = FoldWorker.hash(b, from, to);
+    long h = hash(b, from, to);
     int id = eventKeys.find(b, from, to, h);
     if (id < 0) {
       if (eventKeys.size() >= MAX_CACHED_COMMS) {
@@ -699,10 +839,21 @@ public final class PerfScriptReader {
     return events[id];
   }
 
-  private record Comm(String name, boolean java, int processFrame) {}
+  private static final class Comm {
+    final String name;
+    final boolean java;
+    final int processFrame;
+    int firstLine = -1; // the first frame line of this comm's last sample
+
+    Comm(String name, boolean java, int processFrame) {
+      this.name = name;
+      this.java = java;
+      this.processFrame = processFrame;
+    }
+  }
 
   private Comm comm(byte[] b, int from, int to) {
-    long h = FoldWorker.hash(b, from, to);
+    long h = hash(b, from, to);
     int id = commKeys.find(b, from, to, h);
     if (id < 0) {
       if (commKeys.size() >= MAX_CACHED_COMMS) {
