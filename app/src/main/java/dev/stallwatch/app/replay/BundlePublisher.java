@@ -63,8 +63,8 @@ public final class BundlePublisher {
 
   /** Folds the whole bundle into windows; the result does not depend on file order or splits. */
   public List<ProfileWindow> profileWindows(ReplayBundle bundle) {
-    FrameTable frames = new FrameTable();
-    ProfileWindowAssembler assembler = new ProfileWindowAssembler(windowMillis, bundle.sampleFrequencyHz(), frames);
+    FrameTable frames = new FrameTable(); // one for every file: a window may hold samples of several
+    ProfileWindowAssembler assembler = new ProfileWindowAssembler(windowMillis, bundle.sampleFrequencyHz());
     for (Map.Entry<String, List<Path>> host : bundle.perfFilesByHost().entrySet()) {
       for (Path file : host.getValue()) {
         readPerfFile(bundle, host.getKey(), file, assembler, frames);

@@ -5,7 +5,6 @@ import dev.stallwatch.ingest.host.ContainerIdentity;
 import dev.stallwatch.ingest.host.ContainerResolver;
 import dev.stallwatch.ingest.host.KubeletClient;
 import dev.stallwatch.ingest.host.PodRef;
-import dev.stallwatch.ingest.perf.FrameTable;
 import dev.stallwatch.ingest.perf.PerfSample;
 import dev.stallwatch.ingest.publish.EventSink;
 import dev.stallwatch.ingest.window.Attribution;
@@ -62,6 +61,7 @@ public final class Collector implements AutoCloseable {
   private static final long MAX_TICK_MILLIS = 1_000;
   private static final int MAX_LOGGED_READ_ERRORS = 5;
   private static final int PROBE_QUEUE = 1_024;
+  private static final int MAX_REFS = 4_096;
 
   private final String host;
   private final long windowMillis;
@@ -71,7 +71,6 @@ public final class Collector implements AutoCloseable {
   private final RuntimeVersions runtimes;
   private final KubeletPodCache pods; // null without a kubelet
   private final Duration kubeletRefresh;
-  private final FrameTable frames = new FrameTable();
   private final ProfileWindowAssembler assembler;
   private final Attribution.Lookup<ContainerIdentity> lookup;
   // perf's thread only: the ref last made for each container, reused while its pod and runtime stay
@@ -109,7 +108,7 @@ public final class Collector implements AutoCloseable {
     this.runtimes = new RuntimeVersions(builder.procRoot, probeExecutor);
     this.pods = builder.kubelet == null ? null : new KubeletPodCache(builder.kubelet);
     this.kubeletRefresh = builder.kubeletRefresh;
-    this.assembler = new ProfileWindowAssembler(windowMillis, builder.perf.frequencyHz(), frames);
+    this.assembler = new ProfileWindowAssembler(windowMillis, builder.perf.frequencyHz());
     this.lookup = id -> resolver.resolve(id).orElse(null);
     this.sink = builder.sink;
     this.metrics = builder.metrics != null ? builder.metrics : new CollectorMetrics(new PrometheusRegistry());
@@ -148,7 +147,7 @@ public final class Collector implements AutoCloseable {
     windowThread = new Thread(this::closeWindowsLoop, "stallwatch-windows");
     windowThread.setDaemon(true);
     windowThread.start();
-    runner = PerfRunner.builder(perf, new SampleListener()).frames(frames).privileges(privileges).build();
+    runner = PerfRunner.builder(perf, new SampleListener()).privileges(privileges).build();
     try {
       runner.start();
     } catch (PerfUnavailableException | RuntimeException e) {
@@ -218,7 +217,7 @@ public final class Collector implements AutoCloseable {
         && (pods == null || samePod(last, pods.podOf(identity)))) {
       return last;
     }
-    if (refs.size() >= PROBE_QUEUE) {
+    if (refs.size() >= MAX_REFS) {
       refs.clear(); // identities of exited processes: made again when seen
     }
     ContainerRef ref = ref(identity);

@@ -336,7 +336,7 @@ public final class PerfRunner implements AutoCloseable {
     private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
     private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
     private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
-    private FrameTable frames = new FrameTable();
+    private final FrameTable frames = new FrameTable(); // one for every run, so ids stay valid across restarts
 
     private Builder(PerfSettings settings, Listener listener) {
       this.settings = Objects.requireNonNull(settings, "settings");
@@ -367,12 +367,6 @@ public final class PerfRunner implements AutoCloseable {
 
     public Builder maxBackoff(Duration maxBackoff) {
       this.maxBackoff = positive(maxBackoff, "max backoff");
-      return this;
-    }
-
-    /** Where the samples' frames are named: the table the consumer's window assembler reads. */
-    public Builder frames(FrameTable frames) {
-      this.frames = Objects.requireNonNull(frames, "frames");
       return this;
     }
 

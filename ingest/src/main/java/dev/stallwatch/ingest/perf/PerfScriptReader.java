@@ -51,6 +51,7 @@ public final class PerfScriptReader {
   private byte[] carry = new byte[1 << 10]; // a line that spans chunks
   private int carryLen;
   private boolean discarding; // the line being carried is over the limit
+  private boolean used;
 
   // distinct frame lines (symbol .. last ')') -> name ids, per java bit
   private ByteKeyTable lineKeys = new ByteKeyTable();
@@ -145,6 +146,10 @@ public final class PerfScriptReader {
    * PerfSample} is reused, so the consumer keeps nothing of it.
    */
   public void read(Consumer<PerfSample> consumer) throws IOException {
+    if (used) {
+      throw new IllegalStateException("a PerfScriptReader reads its input once");
+    }
+    used = true;
     while (true) {
       int n = in.read(chunk, 0, chunk.length);
       if (n < 0) {

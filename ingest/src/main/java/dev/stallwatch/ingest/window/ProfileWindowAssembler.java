@@ -34,11 +34,8 @@ public final class ProfileWindowAssembler {
   private final TreeMap<WindowKey, WindowBuilder> windows = new TreeMap<>();
   // the window each container ref filled last: found without a key object per sample
   private final Map<ContainerRef, WindowBuilder> recent = new IdentityHashMap<>();
-  private final FrameTable frames;
 
-  /** Names stacks from {@code frames}, the table of the reader the samples come from. */
-  public ProfileWindowAssembler(long windowMillis, double frequencyHz, FrameTable frames) {
-    this.frames = frames;
+  public ProfileWindowAssembler(long windowMillis, double frequencyHz) {
     if (windowMillis <= 0) {
       throw new IllegalArgumentException("window size must be positive, got " + windowMillis + " ms");
     }
@@ -61,6 +58,11 @@ public final class ProfileWindowAssembler {
     if (window == null || window.startMs != startMs) {
       window = window(container, startMs);
       recent.put(container, window);
+    }
+    if (window.frames == null) {
+      window.frames = sample.frameTable();
+    } else if (window.frames != sample.frameTable()) {
+      throw new IllegalArgumentException("the samples of one window must be named by one FrameTable");
     }
     window.stacks.add(sample.processFrame(), sample.frames(), sample.depth(), weightNanos(sample));
     window.samples++;
@@ -127,6 +129,7 @@ public final class ProfileWindowAssembler {
     private final ContainerRef container;
     private final long startMs;
     private final StackCounter stacks = new StackCounter(); // process frame, then frames root first
+    private FrameTable frames; // of the samples' reader
     private Long cgroupCpuNs;
     private long samples;
 

@@ -19,7 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads {@code perf script} output one sample at a time, for the collector pipeline.
+ * The collector's reader before it read bytes: a regular expression per header and strings per
+ * frame. Kept in the tests as the reference the byte-level {@link PerfScriptReader} must agree with.
+ *
+ * <p>Reads {@code perf script} output one sample at a time.
  *
  * <p>Headers in the default form and the {@code perf script -F} forms are understood: a comm
  * that may contain spaces and digits, {@code pid/tid} or a lone id, an optional {@code [cpu]},
@@ -39,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * PerfSample#event()}), a sample at the end of input without a blank line is not dropped, and
  * {@code \r\n} line ends are accepted.
  */
-public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
-  private static final Logger LOG = LoggerFactory.getLogger(PerfScriptReader.class);
+final class RegexPerfScriptReader implements Iterable<Samples.Sampled>, Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(RegexPerfScriptReader.class);
   private static final int MAX_LOGGED_MALFORMED = 5;
   // comm, pid[/tid] or tid, [cpu], secs.frac: ; the lazy comm takes the first id that the time follows
   private static final Pattern HEADER = Pattern.compile(
@@ -63,24 +66,24 @@ public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
   private Header header; // the sample being read, or null
   private boolean skippingFrames; // after a malformed header, until the next sample
   private final List<String> frames = new ArrayList<>(); // leaf first, as perf prints them
-  private PerfSample pending;
+  private Samples.Sampled pending;
 
   private long samples;
   private long malformedLines;
 
   /** Opens a file, plain or gzip (by its magic bytes, not its name). */
-  public static PerfScriptReader open(Path path) throws IOException {
-    return new PerfScriptReader(Files.newInputStream(path), path.toString());
+  static RegexPerfScriptReader open(Path path) throws IOException {
+    return new RegexPerfScriptReader(Files.newInputStream(path), path.toString());
   }
 
   /**
    * Reads {@code in}, plain or gzip; {@code sourceName} names it in log messages. The reader
    * owns the stream: {@link #close()} closes it.
    */
-  public PerfScriptReader(InputStream in, String sourceName) {
+  RegexPerfScriptReader(InputStream in, String sourceName) {
     this.sourceName = sourceName;
     try {
-      this.in = StackFolder.maybeGunzip(in);
+      this.in = PerfInput.maybeGunzip(in);
     } catch (IOException e) {
       throw new UncheckedIOException(sourceName + ": " + e.getMessage(), e);
     }
@@ -102,9 +105,9 @@ public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
 
   /** The samples, once: a reader is a single pass over its input. */
   @Override
-  public Iterator<PerfSample> iterator() {
+  public Iterator<Samples.Sampled> iterator() {
     if (iterated) {
-      throw new IllegalStateException(sourceName + ": a PerfScriptReader can be iterated only once");
+      throw new IllegalStateException(sourceName + ": a RegexPerfScriptReader can be iterated only once");
     }
     iterated = true;
     return new Iterator<>() {
@@ -114,8 +117,8 @@ public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
       }
 
       @Override
-      public PerfSample next() {
-        PerfSample sample = peek();
+      public Samples.Sampled next() {
+        Samples.Sampled sample = peek();
         if (sample == null) {
           throw new NoSuchElementException();
         }
@@ -130,7 +133,7 @@ public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
     in.close();
   }
 
-  private PerfSample peek() {
+  private Samples.Sampled peek() {
     try {
       while (pending == null && readLine()) {
         onLine();
@@ -209,7 +212,7 @@ public final class PerfScriptReader implements Iterable<PerfSample>, Closeable {
     }
     List<String> rootFirst = new ArrayList<>(frames);
     Collections.reverse(rootFirst);
-    pending = new PerfSample(header.comm, header.pid, header.tid, header.cpu, header.timestampNanos,
+    pending = new Samples.Sampled(header.comm, header.pid, header.tid, header.cpu, header.timestampNanos,
         header.period, header.event, List.copyOf(rootFirst));
     samples++;
     header = null;
