@@ -1,5 +1,6 @@
 package dev.stallwatch.app.cli;
 
+import dev.stallwatch.ingest.perf.PerfInput;
 import dev.stallwatch.ingest.perf.StackFolder;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
@@ -49,7 +50,11 @@ public final class FoldCommand implements Callable<Integer> {
   private int fold(OutputStream out) throws IOException {
     StackFolder.Result result;
     if (input.equals("-")) {
-      result = StackFolder.fold(System.in, out);
+      try {
+        result = StackFolder.fold(System.in, out);
+      } catch (PerfInput.BadGzipException e) {
+        throw new UserError("standard input: " + e.getMessage());
+      }
     } else {
       Path file = Path.of(input);
       if (!Files.isRegularFile(file)) {
@@ -59,6 +64,8 @@ public final class FoldCommand implements Callable<Integer> {
         result = StackFolder.fold(file, out);
       } catch (NoSuchFileException e) {
         throw new UserError(file + ": no such file");
+      } catch (PerfInput.BadGzipException e) {
+        throw new UserError(file + ": " + e.getMessage());
       }
     }
     out.flush();

@@ -1,17 +1,20 @@
 package dev.stallwatch.app.replay;
 
 import dev.stallwatch.ingest.collector.CollectorMetrics;
+import dev.stallwatch.ingest.perf.FrameTable;
 import dev.stallwatch.ingest.perf.PerfSample;
 import dev.stallwatch.ingest.perf.PerfScriptReader;
 import dev.stallwatch.ingest.publish.EventSink;
 import dev.stallwatch.ingest.upstream.UpstreamMetrics;
+import dev.stallwatch.ingest.window.AlignedWindows;
+import dev.stallwatch.ingest.window.Attribution;
 import dev.stallwatch.ingest.window.ContainerRef;
 import dev.stallwatch.ingest.window.ProfileWindowAssembler;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -23,7 +26,7 @@ import java.util.TreeMap;
 
 /**
  * Publishes a bundle through the collector's own code path: perf text → {@link PerfSample} →
- * container → {@link ProfileWindowAssembler} → {@link ProfileWindow} → Kafka; the CSV files
+ * container ({@link Attribution}) → {@link ProfileWindowAssembler} → {@link ProfileWindow} → Kafka; the CSV files
  * become {@link UpstreamWindow}s and {@link TrafficEvent}s. One instance per bundle. Given the
  * collector's {@link CollectorMetrics} and {@link UpstreamMetrics}, it counts what it reads and
  * publishes there as a collector would, so that {@code stallwatch demo --serve} exports the collector's series.
@@ -60,10 +63,11 @@ public final class BundlePublisher {
 
   /** Folds the whole bundle into windows; the result does not depend on file order or splits. */
   public List<ProfileWindow> profileWindows(ReplayBundle bundle) {
+    FrameTable frames = new FrameTable(); // one for every file: a window may hold samples of several
     ProfileWindowAssembler assembler = new ProfileWindowAssembler(windowMillis, bundle.sampleFrequencyHz());
     for (Map.Entry<String, List<Path>> host : bundle.perfFilesByHost().entrySet()) {
       for (Path file : host.getValue()) {
-        readPerfFile(bundle, host.getKey(), file, assembler);
+        readPerfFile(bundle, host.getKey(), file, assembler, frames);
       }
     }
     Map<String, ContainerRef> byId = bundle.containersById();
@@ -145,11 +149,14 @@ public final class BundlePublisher {
     lastDataMs = Math.max(lastDataMs, epochMillis);
   }
 
-  private void readPerfFile(ReplayBundle bundle, String host, Path file, ProfileWindowAssembler assembler) {
-    try {
-      PerfScriptReader reader = PerfScriptReader.open(file);
+  private void readPerfFile(ReplayBundle bundle, String host, Path file, ProfileWindowAssembler assembler,
+      FrameTable frames) {
+    Map<ReplayBundle.HostPid, ContainerRef> containers = bundle.containers();
+    Attribution.Lookup<ContainerRef> lookup = id -> containers.get(new ReplayBundle.HostPid(host, id));
+    try (InputStream in = Files.newInputStream(file)) {
+      PerfScriptReader reader = new PerfScriptReader(in, frames);
       String[] firstEvent = {null};
-      reader.forEach(sample -> {
+      reader.read(sample -> {
         samples++;
         if (metrics != null) {
           metrics.sampleRead();
@@ -161,10 +168,12 @@ public final class BundlePublisher {
           otherEvents++;
           return;
         }
-        ContainerRef container = bundle.containers().get(new ReplayBundle.HostPid(host, sample.pid()));
-        if (container == null) {
+        ContainerRef container;
+        try {
           // containers.csv may list perf's pid or its tid
-          container = bundle.containers().get(new ReplayBundle.HostPid(host, sample.tid()));
+          container = Attribution.attribute(sample.pid(), sample.tid(), lookup);
+        } catch (IOException e) {
+          throw new IllegalStateException(e); // a map look-up does not fail
         }
         if (container == null) {
           unattributed++;
@@ -180,7 +189,7 @@ public final class BundlePublisher {
         metrics.parseErrors(reader.malformedLines());
       }
       perfBytes += Files.size(file);
-    } catch (IOException | UncheckedIOException e) {
+    } catch (IOException e) {
       throw new BundleException(file, "cannot read perf script text: " + e.getMessage(), e);
     }
   }

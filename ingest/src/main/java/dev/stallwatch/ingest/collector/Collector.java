@@ -7,6 +7,7 @@ import dev.stallwatch.ingest.host.KubeletClient;
 import dev.stallwatch.ingest.host.PodRef;
 import dev.stallwatch.ingest.perf.PerfSample;
 import dev.stallwatch.ingest.publish.EventSink;
+import dev.stallwatch.ingest.window.Attribution;
 import dev.stallwatch.ingest.window.ContainerRef;
 import dev.stallwatch.ingest.window.ProfileWindowAssembler;
 import dev.stallwatch.schemas.v1.ProfileWindow;
@@ -15,7 +16,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -58,6 +61,7 @@ public final class Collector implements AutoCloseable {
   private static final long MAX_TICK_MILLIS = 1_000;
   private static final int MAX_LOGGED_READ_ERRORS = 5;
   private static final int PROBE_QUEUE = 1_024;
+  private static final int MAX_REFS = 4_096;
 
   private final String host;
   private final long windowMillis;
@@ -68,6 +72,9 @@ public final class Collector implements AutoCloseable {
   private final KubeletPodCache pods; // null without a kubelet
   private final Duration kubeletRefresh;
   private final ProfileWindowAssembler assembler;
+  private final Attribution.Lookup<ContainerIdentity> lookup;
+  // perf's thread only: the ref last made for each container, reused while its pod and runtime stay
+  private final Map<ContainerIdentity, ContainerRef> refs = new IdentityHashMap<>();
   private final EventSink sink;
   private final CollectorMetrics metrics;
   private final Clock clock;
@@ -102,6 +109,7 @@ public final class Collector implements AutoCloseable {
     this.pods = builder.kubelet == null ? null : new KubeletPodCache(builder.kubelet);
     this.kubeletRefresh = builder.kubeletRefresh;
     this.assembler = new ProfileWindowAssembler(windowMillis, builder.perf.frequencyHz());
+    this.lookup = id -> resolver.resolve(id).orElse(null);
     this.sink = builder.sink;
     this.metrics = builder.metrics != null ? builder.metrics : new CollectorMetrics(new PrometheusRegistry());
     this.clock = builder.clock;
@@ -152,11 +160,6 @@ public final class Collector implements AutoCloseable {
     return metrics;
   }
 
-  /** The running perf processes, for benchmarks that measure perf apart from the collector. */
-  public List<Long> perfPids() {
-    return runner == null ? List.of() : runner.perfPids();
-  }
-
   /** Fetches the kubelet's pod list; on the kubelet thread every refresh period, or from tests. */
   void refreshPods() {
     if (pods != null) {
@@ -178,9 +181,9 @@ public final class Collector implements AutoCloseable {
       metrics.sampleSkipped(CollectorMetrics.SkipReason.IDLE);
       return;
     }
-    Optional<ContainerIdentity> container;
+    ContainerIdentity identity;
     try {
-      container = resolve(sample);
+      identity = Attribution.attribute(sample.pid(), sample.tid(), lookup);
     } catch (IOException e) {
       metrics.sampleSkipped(CollectorMetrics.SkipReason.UNREADABLE);
       if (readErrors.incrementAndGet() <= MAX_LOGGED_READ_ERRORS) {
@@ -188,16 +191,15 @@ public final class Collector implements AutoCloseable {
       }
       return;
     }
-    if (container.isEmpty()) {
+    if (identity == null) {
       metrics.sampleSkipped(CollectorMetrics.SkipReason.NO_CONTAINER);
       return;
     }
-    ContainerIdentity identity = container.get();
     if (cpu != null) {
       cpu.sampled(identity, sampleMs);
     }
     runtimes.sampled(identity, sample.processId());
-    ContainerRef ref = ref(identity);
+    ContainerRef ref = currentRef(identity);
     synchronized (lock) {
       if (assembler.windowStart(sampleMs) < publishedBeforeMs) {
         metrics.sampleSkipped(CollectorMetrics.SkipReason.LATE);
@@ -207,13 +209,25 @@ public final class Collector implements AutoCloseable {
     }
   }
 
-  private Optional<ContainerIdentity> resolve(PerfSample sample) throws IOException {
-    Optional<ContainerIdentity> container = resolver.resolve(sample.processId());
-    // a thread outlives the look-up of its process only rarely, but then its own entry still tells
-    if (container.isEmpty() && sample.tid() != sample.processId()) {
-      container = resolver.resolve(sample.tid());
+  /** {@link #ref} without making a new one per sample: the last one while the pod and runtime are unchanged. */
+  private ContainerRef currentRef(ContainerIdentity identity) {
+    ContainerRef last = refs.get(identity);
+    String version = runtimes.versionOf(identity.containerId());
+    if (last != null && last.runtimeVersion().equals(version)
+        && (pods == null || samePod(last, pods.podOf(identity)))) {
+      return last;
     }
-    return container;
+    if (refs.size() >= MAX_REFS) {
+      refs.clear(); // identities of exited processes: made again when seen
+    }
+    ContainerRef ref = ref(identity);
+    refs.put(identity, ref);
+    return ref;
+  }
+
+  private static boolean samePod(ContainerRef ref, Optional<PodRef> pod) {
+    return pod.isEmpty() ? ref.pod().isEmpty() && ref.namespace().isEmpty()
+        : ref.pod().equals(pod.get().name()) && ref.namespace().equals(pod.get().namespace());
   }
 
   private ContainerRef ref(ContainerIdentity identity) {

@@ -1,9 +1,9 @@
 package dev.stallwatch.ingest.collector;
 
+import dev.stallwatch.ingest.perf.FrameTable;
 import dev.stallwatch.ingest.perf.PerfSample;
 import dev.stallwatch.ingest.perf.PerfScriptReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -45,6 +45,7 @@ public final class PerfRunner implements AutoCloseable {
 
   /** Receives perf's output on the runner thread. */
   public interface Listener {
+    /** One sample; the object is reused for the next one, so keep nothing of it. */
     void onSample(PerfSample sample);
 
     /** Lines of perf script output that could not be read, since the last call. */
@@ -61,6 +62,11 @@ public final class PerfRunner implements AutoCloseable {
   private final Duration stopTimeout;
   private final Duration initialBackoff;
   private final Duration maxBackoff;
+  private final FrameTable frames;
+  // what a run printed before its first sample, for the error when none comes
+  private volatile long linesBeforeFirstSample;
+  private volatile String firstUnreadLine;
+  private volatile PerfScriptReader reading; // the current run's reader; its counters are read racily, for a message
 
   private final Object lock = new Object();
   private PerfPipeline current; // guarded by lock
@@ -81,6 +87,7 @@ public final class PerfRunner implements AutoCloseable {
     this.stopTimeout = builder.stopTimeout;
     this.initialBackoff = builder.initialBackoff;
     this.maxBackoff = builder.maxBackoff;
+    this.frames = builder.frames;
   }
 
   public static Builder builder(PerfSettings settings, Listener listener) {
@@ -124,6 +131,11 @@ public final class PerfRunner implements AutoCloseable {
       }
       throw new IllegalStateException("perf runner failed: " + e.getCause(), e.getCause());
     } catch (TimeoutException e) {
+      PerfScriptReader current = reading;
+      if (current != null && current.samples() == 0 && current.malformedLines() > 0) {
+        close(); // perf talks, but not in perf script's format: nothing will parse
+        throw unreadable(current.lines(), current.firstMalformedLine());
+      }
       // perf is running but the host gave it nothing to sample yet: carry on, failures now restart it
       started.complete(null);
       LOG.warn("perf has delivered no sample within {} s; carrying on ({})", startTimeout.toSeconds(), settings.describe());
@@ -139,11 +151,9 @@ public final class PerfRunner implements AutoCloseable {
     return restarts.get();
   }
 
-  /** The process ids of the running perf processes (empty between runs), for tests and benchmarks. */
-  public List<Long> perfPids() {
-    synchronized (lock) {
-      return current == null ? List.of() : current.pids();
-    }
+  private PerfUnavailableException unreadable(long lines, String example) {
+    return new PerfUnavailableException("perf printed " + lines + " line(s) of which none parsed as a perf script"
+        + " sample, e.g. '" + example + "' (command: " + settings.describe() + ")");
   }
 
   private void run() {
@@ -176,6 +186,10 @@ public final class PerfRunner implements AutoCloseable {
             if (closing) {
               return;
             }
+          }
+          if (samples == 0 && !started.isDone() && linesBeforeFirstSample > 0) {
+            started.completeExceptionally(unreadable(linesBeforeFirstSample, firstUnreadLine));
+            return;
           }
           if (samples == 0 && !started.isDone()) {
             started.completeExceptionally(
@@ -214,34 +228,42 @@ public final class PerfRunner implements AutoCloseable {
 
   /** Feeds the listener until perf script's output ends; returns the number of samples. */
   private long read(PerfPipeline pipeline) {
-    long samples = 0;
-    long malformed = 0;
-    PerfScriptReader reader = new PerfScriptReader(pipeline.output(), "perf script");
+    PerfScriptReader reader = null;
+    long[] reported = {0};
     try {
-      for (PerfSample sample : reader) {
+      reader = new PerfScriptReader(pipeline.output(), frames);
+      reading = reader;
+      PerfScriptReader source = reader;
+      reader.read(sample -> {
         listener.onSample(sample);
-        if (samples++ == 0) {
+        if (source.samples() == 1) {
           started.complete(null); // after the listener has the sample: start() returns with it counted
         }
-        if (reader.malformedLines() != malformed) {
-          listener.onMalformedLines(reader.malformedLines() - malformed);
-          malformed = reader.malformedLines();
+        if (source.malformedLines() != reported[0]) {
+          listener.onMalformedLines(source.malformedLines() - reported[0]);
+          reported[0] = source.malformedLines();
         }
-      }
-    } catch (UncheckedIOException e) {
+      });
+    } catch (IOException e) {
       // the pipe breaks when perf is killed; whether that was expected is decided by the caller
       LOG.debug("perf script output ended: {}", e.getMessage());
     } finally {
-      if (reader.malformedLines() != malformed) {
-        listener.onMalformedLines(reader.malformedLines() - malformed);
+      if (reader != null) {
+        if (reader.malformedLines() != reported[0]) {
+          listener.onMalformedLines(reader.malformedLines() - reported[0]);
+        }
+        if (reader.samples() == 0) {
+          firstUnreadLine = reader.firstMalformedLine();
+          linesBeforeFirstSample = reader.malformedLines() > 0 ? reader.lines() : 0;
+        }
       }
       try {
-        reader.close();
+        pipeline.output().close();
       } catch (IOException e) {
         LOG.debug("closing perf script output: {}", e.getMessage());
       }
     }
-    return samples;
+    return reader == null ? 0 : reader.samples();
   }
 
   private void ping() {
@@ -314,6 +336,7 @@ public final class PerfRunner implements AutoCloseable {
     private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
     private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
     private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
+    private final FrameTable frames = new FrameTable(); // one for every run, so ids stay valid across restarts
 
     private Builder(PerfSettings settings, Listener listener) {
       this.settings = Objects.requireNonNull(settings, "settings");

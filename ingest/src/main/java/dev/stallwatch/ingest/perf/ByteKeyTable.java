@@ -19,6 +19,11 @@ final class ByteKeyTable {
     return size;
   }
 
+  /** Bytes of all keys together. */
+  int keyBytes() {
+    return arenaSize;
+  }
+
   /** The id of {@code b[from, to)}, or -1. */
   int find(byte[] b, int from, int to, long hash) {
     int mask = slots.length - 1;
@@ -62,6 +67,16 @@ final class ByteKeyTable {
       insert(id);
     }
     return id;
+  }
+
+  int length(int id) {
+    return lengths[id];
+  }
+
+  /** Whether {@code b} holds the key {@code id} at {@code from}, ending before {@code limit}. */
+  boolean matchesAt(int id, byte[] b, int from, int limit) {
+    int length = lengths[id];
+    return from + length < limit && Arrays.equals(arena, offsets[id], offsets[id] + length, b, from, from + length);
   }
 
   /** The interned bytes of {@code id}, copied. */

@@ -1,31 +1,82 @@
 package dev.stallwatch.ingest.perf;
 
-import java.util.List;
-
 /**
- * One sample from {@code perf script}: who was on CPU, when, and the call stack.
- *
- * @param comm process (thread) name as perf prints it; may contain spaces
- * @param pid process id, or -1 when the header has only a thread id
- * @param tid thread id
- * @param cpu cpu number, or -1 when the header has none
- * @param timestampNanos perf's timestamp converted to nanoseconds (epoch with {@code -k CLOCK_REALTIME})
- * @param period the sample period (nanoseconds for cpu-clock), or 0 when perf printed none
- * @param event event name without the trailing colon, e.g. {@code cpu-clock}
- * @param frames frame names in the folded stack format, root first, comm not included
+ * One sample from {@code perf script}, as {@link PerfScriptReader} hands it to its consumer: who
+ * was on CPU, when, and the call stack as {@link FrameTable} ids. The reader reuses one instance
+ * for every sample, so a consumer reads it during the call and keeps nothing of it.
  */
-public record PerfSample(
-    String comm,
-    int pid,
-    int tid,
-    int cpu,
-    long timestampNanos,
-    long period,
-    String event,
-    List<String> frames) {
+public final class PerfSample {
+  String comm;
+  int pid;
+  int tid;
+  int cpu;
+  long timestampNanos;
+  long period;
+  String event;
+  int processFrame;
+  int[] frames = new int[64];
+  int depth;
+  final FrameTable frameTable;
 
-  /** The pid when perf printed one, else the tid: the id that {@code containers.csv} lists. */
+  PerfSample(FrameTable frameTable) {
+    this.frameTable = frameTable;
+  }
+
+  /** Process (thread) name as perf prints it; may contain spaces. */
+  public String comm() {
+    return comm;
+  }
+
+  /** Process id, or -1 when the header has only a thread id. */
+  public int pid() {
+    return pid;
+  }
+
+  public int tid() {
+    return tid;
+  }
+
+  /** The pid when perf printed one, else the tid: the id that {@code /proc} and {@code containers.csv} know. */
   public int processId() {
     return pid >= 0 ? pid : tid;
+  }
+
+  /** Cpu number, or -1 when the header has none. */
+  public int cpu() {
+    return cpu;
+  }
+
+  /** perf's timestamp in nanoseconds (epoch with {@code -k CLOCK_REALTIME}). */
+  public long timestampNanos() {
+    return timestampNanos;
+  }
+
+  /** The sample period (nanoseconds for cpu-clock), or 0 when perf printed none. */
+  public long period() {
+    return period;
+  }
+
+  /** Event name without the trailing colon, e.g. {@code cpu-clock}; empty when the header has none. */
+  public String event() {
+    return event;
+  }
+
+  /** The id of the folded process frame (the comm, tidied as the folded format does). */
+  public int processFrame() {
+    return processFrame;
+  }
+
+  /** Frame ids, root first, in {@code [0, depth())}; the array belongs to the reader. */
+  public int[] frames() {
+    return frames;
+  }
+
+  public int depth() {
+    return depth;
+  }
+
+  /** The table that names {@link #processFrame()} and {@link #frames()}. */
+  public FrameTable frameTable() {
+    return frameTable;
   }
 }

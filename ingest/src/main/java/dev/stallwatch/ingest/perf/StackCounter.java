@@ -2,23 +2,26 @@ package dev.stallwatch.ingest.perf;
 
 import java.util.Arrays;
 
-/** Sums weights per distinct int sequence (a stack of interned ids), without allocating per sample. */
-final class StackCounter {
+/** Sums weights and samples per distinct int sequence (a stack of interned ids), without allocating per sample. */
+public final class StackCounter {
   private int[] slots = new int[1 << 12]; // id + 1, 0 = empty
   private long[] hashes = new long[1 << 11];
   private int[] offsets = new int[1 << 11];
   private int[] lengths = new int[1 << 11];
   private long[] counts = new long[1 << 11];
+  private long[] samples = new long[1 << 11];
   private int[] arena = new int[1 << 16];
   private int arenaSize;
   private int size;
 
-  int size() {
+  public StackCounter() {}
+
+  public int size() {
     return size;
   }
 
   /** Adds {@code weight} to the sequence {@code head, tail[0..tailLength)}, saturating at Long.MAX_VALUE. */
-  void add(int head, int[] tail, int tailLength, long weight) {
+  public void add(int head, int[] tail, int tailLength, long weight) {
     long hash = hash(head, tail, tailLength);
     int mask = slots.length - 1;
     int s = slot(hash) & mask;
@@ -34,12 +37,14 @@ final class StackCounter {
           && arena[off] == head
           && Arrays.equals(arena, off + 1, off + 1 + tailLength, tail, 0, tailLength)) {
         counts[id] = saturatedAdd(counts[id], weight);
+        samples[id]++;
         return;
       }
       s = (s + 1) & mask;
     }
     int id = append(head, tail, tailLength, hash);
     counts[id] = weight;
+    samples[id] = 1;
     slots[s] = id + 1;
     if (size * 2 > slots.length) {
       rehash(slots.length * 2);
@@ -47,12 +52,17 @@ final class StackCounter {
   }
 
   /** The sequence of {@code id}: head first. */
-  int[] sequence(int id) {
+  public int[] sequence(int id) {
     return Arrays.copyOfRange(arena, offsets[id], offsets[id] + lengths[id]);
   }
 
-  long count(int id) {
+  public long count(int id) {
     return counts[id];
+  }
+
+  /** How many adds went into {@code id}. */
+  public long samples(int id) {
+    return samples[id];
   }
 
   static long saturatedAdd(long a, long b) {
@@ -66,6 +76,7 @@ final class StackCounter {
       offsets = Arrays.copyOf(offsets, size * 2);
       lengths = Arrays.copyOf(lengths, size * 2);
       counts = Arrays.copyOf(counts, size * 2);
+      samples = Arrays.copyOf(samples, size * 2);
     }
     int length = tailLength + 1;
     if (arenaSize + length > arena.length) {

@@ -1,6 +1,5 @@
 package dev.stallwatch.ingest.perf;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Folds {@code perf script} output into folded stacks, line for line and count for count what
@@ -30,8 +28,6 @@ import java.util.zip.GZIPInputStream;
  */
 public final class StackFolder {
   static final int BLOCK_SIZE = 8 << 20;
-  private static final int GZIP_MAGIC_1 = 0x1f;
-  private static final int GZIP_MAGIC_2 = 0x8b;
 
   /**
    * What a fold saw.
@@ -108,20 +104,7 @@ public final class StackFolder {
 
   /** Tests use small blocks to cross block boundaries often. */
   static Folded fold(InputStream input, FoldOptions options, int blockSize, int threads) throws IOException {
-    return new Pipeline(options, blockSize, threads).run(maybeGunzip(input));
-  }
-
-  /** Wraps {@code in} in a gzip decoder when it starts with the gzip magic bytes. */
-  static InputStream maybeGunzip(InputStream in) throws IOException {
-    InputStream buffered = in.markSupported() ? in : new BufferedInputStream(in, 1 << 16);
-    buffered.mark(2);
-    int first = buffered.read();
-    int second = buffered.read();
-    buffered.reset();
-    if (first == GZIP_MAGIC_1 && second == GZIP_MAGIC_2) {
-      return new GZIPInputStream(buffered, 1 << 16);
-    }
-    return buffered;
+    return new Pipeline(options, blockSize, threads).run(PerfInput.maybeGunzip(input));
   }
 
   /**

@@ -1,15 +1,16 @@
 package dev.stallwatch.ingest.window;
 
-import dev.stallwatch.ingest.perf.FoldedFormat;
+import dev.stallwatch.ingest.perf.FrameTable;
 import dev.stallwatch.ingest.perf.PerfSample;
+import dev.stallwatch.ingest.perf.StackCounter;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.RuntimeInfo;
 import dev.stallwatch.schemas.v1.Stack;
 import dev.stallwatch.schemas.v1.WeightUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,6 +22,9 @@ import java.util.TreeMap;
  * from different hosts and sources line up without coordination. A sample weighs its period
  * when perf reported one for a clock event (nanoseconds of CPU), else {@code 1e9 / frequency}.
  * Samples may arrive in any order and from any number of files: the result is the same.
+ *
+ * <p>A sample's stack stays an array of {@link FrameTable} ids until its window is built: adding
+ * a sample to the window its container is already filling allocates nothing.
  */
 public final class ProfileWindowAssembler {
   private final long windowMillis;
@@ -28,7 +32,8 @@ public final class ProfileWindowAssembler {
   private final long nanosPerSample;
   // (host, container, window start) -> the window being built; sorted so output is deterministic
   private final TreeMap<WindowKey, WindowBuilder> windows = new TreeMap<>();
-  private final Map<String, String> frameIntern = new HashMap<>();
+  // the window each container ref filled last: found without a key object per sample
+  private final Map<ContainerRef, WindowBuilder> recent = new IdentityHashMap<>();
 
   public ProfileWindowAssembler(long windowMillis, double frequencyHz) {
     if (windowMillis <= 0) {
@@ -49,13 +54,18 @@ public final class ProfileWindowAssembler {
   /** Adds one sample attributed to {@code container}. */
   public void add(ContainerRef container, PerfSample sample) {
     long startMs = windowStart(Math.floorDiv(sample.timestampNanos(), 1_000_000L));
-    WindowBuilder window = window(container, startMs);
-    String[] stack = new String[sample.frames().size() + 1];
-    stack[0] = intern(FoldedFormat.processFrame(sample.comm()));
-    for (int i = 0; i < sample.frames().size(); i++) {
-      stack[i + 1] = intern(sample.frames().get(i));
+    WindowBuilder window = recent.get(container);
+    if (window == null || window.startMs != startMs) {
+      window = window(container, startMs);
+      recent.put(container, window);
     }
-    window.add(stack, weightNanos(sample));
+    if (window.frames == null) {
+      window.frames = sample.frameTable();
+    } else if (window.frames != sample.frameTable()) {
+      throw new IllegalArgumentException("the samples of one window must be named by one FrameTable");
+    }
+    window.stacks.add(sample.processFrame(), sample.frames(), sample.depth(), weightNanos(sample));
+    window.samples++;
   }
 
   /** Records the CPU time the container's cgroup used in the window that starts at {@code windowStartMs}. */
@@ -64,8 +74,9 @@ public final class ProfileWindowAssembler {
     window.cgroupCpuNs = (window.cgroupCpuNs == null ? 0 : window.cgroupCpuNs) + cpuNanos;
   }
 
-  public long weightNanos(PerfSample sample) {
-    boolean clockEvent = sample.event().equals("cpu-clock") || sample.event().equals("task-clock");
+  private long weightNanos(PerfSample sample) {
+    String event = sample.event();
+    boolean clockEvent = event.equals("cpu-clock") || event.equals("task-clock");
     return clockEvent && sample.period() > 0 ? sample.period() : nanosPerSample;
   }
 
@@ -77,6 +88,7 @@ public final class ProfileWindowAssembler {
   /** Emits the windows that start before {@code windowStartMs}, oldest first, and forgets them. */
   public List<ProfileWindow> drainBefore(long windowStartMs) {
     List<ProfileWindow> out = new ArrayList<>();
+    recent.clear();
     // keys sort by window start first, so the windows to emit are a prefix of the map
     var iterator = windows.entrySet().iterator();
     while (iterator.hasNext()) {
@@ -99,11 +111,6 @@ public final class ProfileWindowAssembler {
     return windows.computeIfAbsent(key, k -> new WindowBuilder(container, startMs));
   }
 
-  private String intern(String frame) {
-    String existing = frameIntern.putIfAbsent(frame, frame);
-    return existing == null ? frame : existing;
-  }
-
   private record WindowKey(String host, String containerId, long startMs) implements Comparable<WindowKey> {
     private static final Comparator<WindowKey> ORDER = Comparator.comparingLong(WindowKey::startMs)
         .thenComparing(WindowKey::host)
@@ -115,36 +122,20 @@ public final class ProfileWindowAssembler {
     }
   }
 
-  /** Stack key with value equality over the frame array. */
-  private record StackKey(String[] frames) {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof StackKey other && Arrays.equals(frames, other.frames);
-    }
-
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(frames);
-    }
-  }
+  /** One distinct stack of a window, named. */
+  private record NamedStack(String[] frames, String text, long weight, long samples) {}
 
   private final class WindowBuilder {
     private final ContainerRef container;
     private final long startMs;
-    private final Map<StackKey, long[]> stacks = new HashMap<>(); // -> {weight, samples}
+    private final StackCounter stacks = new StackCounter(); // process frame, then frames root first
+    private FrameTable frames; // of the samples' reader
     private Long cgroupCpuNs;
     private long samples;
 
     WindowBuilder(ContainerRef container, long startMs) {
       this.container = container;
       this.startMs = startMs;
-    }
-
-    void add(String[] stack, long weight) {
-      long[] acc = stacks.computeIfAbsent(new StackKey(stack), k -> new long[2]);
-      acc[0] += weight;
-      acc[1]++;
-      samples++;
     }
 
     ProfileWindow build() {
@@ -168,14 +159,21 @@ public final class ProfileWindowAssembler {
         window.setCgroupCpuNs(cgroupCpuNs);
       }
       // Heaviest stacks first; ties by text so the bytes are reproducible.
-      List<Map.Entry<StackKey, long[]>> sorted = new ArrayList<>(stacks.entrySet());
-      sorted.sort(Comparator.<Map.Entry<StackKey, long[]>>comparingLong(e -> -e.getValue()[0])
-          .thenComparing(e -> String.join(";", e.getKey().frames())));
+      List<NamedStack> sorted = new ArrayList<>(stacks.size());
+      for (int id = 0; id < stacks.size(); id++) {
+        int[] sequence = stacks.sequence(id);
+        String[] names = new String[sequence.length];
+        for (int i = 0; i < sequence.length; i++) {
+          names[i] = frames.name(sequence[i]);
+        }
+        sorted.add(new NamedStack(names, String.join(";", names), stacks.count(id), stacks.samples(id)));
+      }
+      sorted.sort(Comparator.comparingLong((NamedStack e) -> -e.weight()).thenComparing(NamedStack::text));
       Map<String, Integer> index = new HashMap<>();
       long total = 0;
-      for (var entry : sorted) {
-        Stack.Builder stack = Stack.newBuilder().setWeight(entry.getValue()[0]).setSamples(entry.getValue()[1]);
-        for (String frame : entry.getKey().frames()) {
+      for (NamedStack entry : sorted) {
+        Stack.Builder stack = Stack.newBuilder().setWeight(entry.weight()).setSamples(entry.samples());
+        for (String frame : entry.frames()) {
           Integer i = index.get(frame);
           if (i == null) {
             i = window.getStringsCount();
@@ -185,7 +183,7 @@ public final class ProfileWindowAssembler {
           stack.addFrames(i);
         }
         window.addStacks(stack);
-        total += entry.getValue()[0];
+        total += entry.weight();
       }
       return window.setTotalWeight(total).build();
     }

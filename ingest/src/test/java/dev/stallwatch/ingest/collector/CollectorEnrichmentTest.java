@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import dev.stallwatch.ingest.host.KubeletClient;
 import dev.stallwatch.ingest.perf.PerfSample;
+import dev.stallwatch.ingest.perf.Samples;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import java.io.IOException;
 import java.io.InputStream;
@@ -121,7 +122,7 @@ class CollectorEnrichmentTest {
   }
 
   private static PerfSample sample(int pid, long epochMillis) {
-    return new PerfSample("app", pid, pid, 0, epochMillis * 1_000_000L, 10_101_010L, "cpu-clock", List.of("main"));
+    return Samples.sample("app", pid, pid, 0, epochMillis * 1_000_000L, 10_101_010L, "cpu-clock", List.of("main"));
   }
 
   /** gofmt of the installed Go toolchain: a real Go executable (Debian golang-go, which .ci/run installs). */

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.stallwatch.ingest.collector.CollectorMetrics.SkipReason;
 import dev.stallwatch.ingest.perf.PerfSample;
+import dev.stallwatch.ingest.perf.Samples;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -52,7 +53,7 @@ class CollectorWindowTest {
   }
 
   private static PerfSample sample(int pid, long epochMillis, String... frames) {
-    return new PerfSample("app", pid, pid, 0, epochMillis * 1_000_000L, PERIOD_NS, "cpu-clock", List.of(frames));
+    return Samples.sample("app", pid, pid, 0, epochMillis * 1_000_000L, PERIOD_NS, "cpu-clock", List.of(frames));
   }
 
   @Test
@@ -211,7 +212,7 @@ class CollectorWindowTest {
   void aThreadWhoseProcessEntryIsGoneIsAttributedByItsThreadId() {
     host.process(501, dockerScope(DOCKER_B));
     Collector collector = collector(false);
-    collector.onSample(new PerfSample("worker", 500, 501, 1, (T0 + SECOND) * 1_000_000L, PERIOD_NS, "cpu-clock", List.of("f")));
+    collector.onSample(Samples.sample("worker", 500, 501, 1, (T0 + SECOND) * 1_000_000L, PERIOD_NS, "cpu-clock", List.of("f")));
     collector.tick(T0 + 12 * SECOND);
 
     assertThat(sink.windows()).singleElement().extracting(ProfileWindow::getContainerId).isEqualTo(DOCKER_B);

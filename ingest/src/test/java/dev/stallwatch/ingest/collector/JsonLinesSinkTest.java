@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.util.JsonFormat;
 import dev.stallwatch.ingest.perf.PerfSample;
+import dev.stallwatch.ingest.perf.Samples;
 import dev.stallwatch.ingest.window.ContainerRef;
 import dev.stallwatch.ingest.window.ProfileWindowAssembler;
 import dev.stallwatch.schemas.v1.ProfileWindow;
@@ -22,9 +23,9 @@ class JsonLinesSinkTest {
   void printsEachWindowAsOneLineOfProtobufJson() throws Exception {
     ProfileWindowAssembler assembler = new ProfileWindowAssembler(10_000, 99);
     ContainerRef container = new ContainerRef("cgroup:/", "node-1", "", "", "go1.14.1");
-    assembler.add(container, new PerfSample("spin", 42, 42, 0, (T0 + 1_000) * 1_000_000L, 10_101_010, "cpu-clock",
+    assembler.add(container, Samples.sample("spin", 42, 42, 0, (T0 + 1_000) * 1_000_000L, 10_101_010, "cpu-clock",
         List.of("runtime.morestack", "runtime.newstack", "runtime.osyield")));
-    assembler.add(container, new PerfSample("spin", 42, 42, 0, (T0 + 2_000) * 1_000_000L, 10_101_010, "cpu-clock",
+    assembler.add(container, Samples.sample("spin", 42, 42, 0, (T0 + 2_000) * 1_000_000L, 10_101_010, "cpu-clock",
         List.of("runtime.morestack", "runtime.newstack", "runtime.osyield")));
     assembler.addCgroupCpu(container, T0, 9_500_000_000L);
     ProfileWindow window = assembler.drainAll().get(0);

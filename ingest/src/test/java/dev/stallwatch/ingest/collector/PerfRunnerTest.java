@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.stallwatch.ingest.perf.PerfSample;
+import dev.stallwatch.ingest.perf.Samples;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -39,7 +40,7 @@ class PerfRunnerTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> runner.restarts() >= 3 && listener.samples.size() >= 3);
       assertThat(listener.restarts.get()).isEqualTo(runner.restarts());
       assertThat(listener.malformed.get()).isGreaterThanOrEqualTo(3);
-      PerfSample sample = listener.samples.get(0);
+      Samples.Sampled sample = listener.samples.get(0);
       assertThat(sample.comm()).isEqualTo("spin");
       assertThat(sample.pid()).isEqualTo(4242);
       assertThat(sample.tid()).isEqualTo(4243);
@@ -56,7 +57,7 @@ class PerfRunnerTest {
     PerfSettings settings = PerfSettings.builder().command("cat " + output + "; sleep 600 & sleep 600; wait").build();
     PerfRunner runner = PerfRunner.builder(settings, listener).build();
     runner.start();
-    ProcessHandle shell = ProcessHandle.of(runner.perfPids().get(0)).orElseThrow();
+    ProcessHandle shell = perfCommands(output).findFirst().orElseThrow();
     await().atMost(Duration.ofSeconds(10)).until(() -> shell.descendants().filter(ProcessHandle::isAlive).count() >= 2);
     List<ProcessHandle> all = Stream.concat(Stream.of(shell), shell.descendants()).toList();
     assertThat(all).hasSizeGreaterThanOrEqualTo(3).allMatch(ProcessHandle::isAlive);
@@ -64,18 +65,24 @@ class PerfRunnerTest {
     runner.close();
 
     await().atMost(Duration.ofSeconds(10)).until(() -> all.stream().noneMatch(ProcessHandle::isAlive));
-    assertThat(runner.perfPids()).isEmpty();
+    assertThat(perfCommands(output)).isEmpty();
     assertThat(runner.restarts()).isZero();
   }
 
+  /** This JVM's live children that run the perf command reading {@code output}. */
+  private static Stream<ProcessHandle> perfCommands(Path output) {
+    return ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().commandLine().map(c -> c.contains(output.toString())).orElse(false));
+  }
+
   private static final class Recording implements PerfRunner.Listener {
-    final List<PerfSample> samples = new CopyOnWriteArrayList<>();
+    final List<Samples.Sampled> samples = new CopyOnWriteArrayList<>();
     final AtomicLong malformed = new AtomicLong();
     final AtomicLong restarts = new AtomicLong();
 
     @Override
     public void onSample(PerfSample sample) {
-      samples.add(sample);
+      samples.add(Samples.copy(sample)); // the reader reuses the sample
     }
 
     @Override

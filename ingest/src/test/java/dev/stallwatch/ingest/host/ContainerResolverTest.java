@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -389,7 +390,9 @@ class ContainerResolverTest {
   @Test
   void reusedPidIsResolvedAgain() throws IOException {
     ProcFixture fixture = ProcFixture.cgroupV2(dir).process(100, "app", 5000, "0::/docker/" + DOCKER_ID + "\n");
-    ContainerResolver resolver = new ContainerResolver(fixture.procRoot, fixture.cgroupRoot);
+    // the start time is read again once the recheck interval is over: none here
+    ContainerResolver resolver = ContainerResolver.builder().procRoot(fixture.procRoot).cgroupRoot(fixture.cgroupRoot)
+        .recheckInterval(Duration.ZERO).build();
     resolver.resolve(100);
 
     fixture.process(100, "other", 9000, "0::/k8s.io/" + CONTAINERD_ID + "\n");
@@ -400,10 +403,24 @@ class ContainerResolverTest {
   @Test
   void reusedPidOutsideContainersIsResolvedAgain() throws IOException {
     ProcFixture fixture = ProcFixture.cgroupV2(dir).process(100, "sshd", 5000, "0::/system.slice/ssh.service\n");
-    ContainerResolver resolver = new ContainerResolver(fixture.procRoot, fixture.cgroupRoot);
+    // the start time is read again once the recheck interval is over: none here
+    ContainerResolver resolver = ContainerResolver.builder().procRoot(fixture.procRoot).cgroupRoot(fixture.cgroupRoot)
+        .recheckInterval(Duration.ZERO).build();
     assertThat(resolver.resolve(100)).isEmpty();
 
     fixture.process(100, "app", 9000, "0::/docker/" + DOCKER_ID + "\n");
+
+    assertThat(resolver.resolve(100)).map(ContainerIdentity::containerId).contains(DOCKER_ID);
+  }
+
+  @Test
+  void aResolvedPidIsTrustedUntilTheRecheckIntervalEnds() throws IOException {
+    ProcFixture fixture = ProcFixture.cgroupV2(dir).process(100, "app", 5000, "0::/docker/" + DOCKER_ID + "\n");
+    ContainerResolver resolver = new ContainerResolver(fixture.procRoot, fixture.cgroupRoot);
+    resolver.resolve(100);
+
+    // reused within the interval: not read again per sample, so the first process's container stands
+    fixture.process(100, "other", 9000, "0::/k8s.io/" + CONTAINERD_ID + "\n");
 
     assertThat(resolver.resolve(100)).map(ContainerIdentity::containerId).contains(DOCKER_ID);
   }
@@ -429,7 +446,9 @@ class ContainerResolverTest {
   void commWithSpacesAndParenthesesDoesNotShiftTheStartTime() throws IOException {
     ProcFixture fixture =
         ProcFixture.cgroupV2(dir).process(100, ") (a) b (", 5000, "0::/docker/" + DOCKER_ID + "\n");
-    ContainerResolver resolver = new ContainerResolver(fixture.procRoot, fixture.cgroupRoot);
+    // the start time is read again once the recheck interval is over: none here
+    ContainerResolver resolver = ContainerResolver.builder().procRoot(fixture.procRoot).cgroupRoot(fixture.cgroupRoot)
+        .recheckInterval(Duration.ZERO).build();
     resolver.resolve(100);
 
     fixture.process(100, ") (a) b (", 5001, "0::/k8s.io/" + CONTAINERD_ID + "\n");

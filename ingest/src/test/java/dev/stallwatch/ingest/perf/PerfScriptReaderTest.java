@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import dev.stallwatch.ingest.perf.Samples.Sampled;
 
 class PerfScriptReaderTest {
   private static final String FRAMES = """
@@ -29,33 +30,31 @@ class PerfScriptReaderTest {
 
       """;
 
-  private static List<PerfSample> read(String text) {
-    return read(new PerfScriptReader(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "test"));
+  private static List<Sampled> read(String text) {
+    return read(Samples.reader(text));
   }
 
-  private static List<PerfSample> read(PerfScriptReader reader) {
-    List<PerfSample> samples = new ArrayList<>();
-    reader.forEach(samples::add);
-    return samples;
+  private static List<Sampled> read(PerfScriptReader reader) {
+    return Samples.readAll(reader);
   }
 
-  private static PerfSample only(String text) {
-    List<PerfSample> samples = read(text);
+  private static Sampled only(String text) {
+    List<Sampled> samples = read(text);
     assertThat(samples).hasSize(1);
     return samples.get(0);
   }
 
   @Test
   void readsTheDefaultHeader() {
-    PerfSample sample = only("C2 CompilerThre  7211 [001] 1795733183.034064:   10101010 cpu-clock: \n" + FRAMES);
-    assertThat(sample).isEqualTo(new PerfSample("C2 CompilerThre", -1, 7211, 1, 1795733183_034064000L, 10101010,
+    Sampled sample = only("C2 CompilerThre  7211 [001] 1795733183.034064:   10101010 cpu-clock: \n" + FRAMES);
+    assertThat(sample).isEqualTo(new Sampled("C2 CompilerThre", -1, 7211, 1, 1795733183_034064000L, 10101010,
         "cpu-clock", List.of("main.yieldNest", "runtime.osyield.abi0", "schedule")));
     assertThat(sample.processId()).isEqualTo(7211);
   }
 
   @Test
   void readsPidTidCpuAndPeriodForm() {
-    PerfSample sample = only("gzip  7217/7218  [000] 1795733183.034050:   10101010 cpu-clock: \n" + FRAMES);
+    Sampled sample = only("gzip  7217/7218  [000] 1795733183.034050:   10101010 cpu-clock: \n" + FRAMES);
     assertThat(sample.pid()).isEqualTo(7217);
     assertThat(sample.tid()).isEqualTo(7218);
     assertThat(sample.cpu()).isZero();
@@ -64,7 +63,7 @@ class PerfScriptReaderTest {
 
   @Test
   void readsTidOnlyWithoutCpuOrPeriod() {
-    PerfSample sample = only("gzip  7217 1795733183.034050: cpu-clock: \n" + FRAMES);
+    Sampled sample = only("gzip  7217 1795733183.034050: cpu-clock: \n" + FRAMES);
     assertThat(sample.pid()).isEqualTo(-1);
     assertThat(sample.tid()).isEqualTo(7217);
     assertThat(sample.cpu()).isEqualTo(-1);
@@ -75,7 +74,7 @@ class PerfScriptReaderTest {
 
   @Test
   void keepsDigitsInsideTheComm() {
-    PerfSample sample = only("Timer 2 worker 4242 [003] 12.000000001: 1 cycles:u:\n" + FRAMES);
+    Sampled sample = only("Timer 2 worker 4242 [003] 12.000000001: 1 cycles:u:\n" + FRAMES);
     assertThat(sample.comm()).isEqualTo("Timer 2 worker");
     assertThat(sample.tid()).isEqualTo(4242);
     assertThat(sample.cpu()).isEqualTo(3);
@@ -85,7 +84,7 @@ class PerfScriptReaderTest {
 
   @Test
   void readsTracepointEventsWithTheirFields() {
-    PerfSample sample = only("perf  8033 [000]   673.893626: sched:sched_switch: prev_comm=perf prev_pid=8033"
+    Sampled sample = only("perf  8033 [000]   673.893626: sched:sched_switch: prev_comm=perf prev_pid=8033"
         + " prev_prio=120 prev_state=D ==> next_comm=migration/0 next_pid=18 next_prio=0\n" + FRAMES);
     assertThat(sample.event()).isEqualTo("sched:sched_switch");
     assertThat(sample.period()).isZero();
@@ -113,24 +112,24 @@ class PerfScriptReaderTest {
 
   @Test
   void aSampleWithoutFramesHasNone() {
-    List<PerfSample> samples = read("swapper     0 [000] 1.5: 7 cpu-clock:\n\nswapper     0 [001] 1.6: 7 cpu-clock:\n\n");
+    List<Sampled> samples = read("swapper     0 [000] 1.5: 7 cpu-clock:\n\nswapper     0 [001] 1.6: 7 cpu-clock:\n\n");
     assertThat(samples).hasSize(2).allSatisfy(sample -> assertThat(sample.frames()).isEmpty());
   }
 
   @Test
   void readsTheFramePrintedOnTheHeaderWithoutCallGraphs() {
     // perf pads the comm to 16 columns when there is no call graph, and prints no blank lines
-    List<PerfSample> samples = read("""
+    List<Sampled> samples = read("""
                     gzip  7217 [000] 1795733183.034050:   10101010 cpu-clock:  d19c deflate+0x1c (/usr/bin/gzip)
                     perf  8033 [001] 1795733183.034051:   10101010 cpu-clock:  ffffffff81 schedule ([kernel.kallsyms])
         """);
-    assertThat(samples).extracting(PerfSample::comm).containsExactly("gzip", "perf");
-    assertThat(samples).extracting(PerfSample::frames).containsExactly(List.of("deflate"), List.of("schedule"));
+    assertThat(samples).extracting(Sampled::comm).containsExactly("gzip", "perf");
+    assertThat(samples).extracting(Sampled::frames).containsExactly(List.of("deflate"), List.of("schedule"));
   }
 
   @Test
   void countsAndSkipsMalformedLinesAndTheFramesOfABadHeader() {
-    PerfScriptReader reader = new PerfScriptReader(new ByteArrayInputStream(("""
+    PerfScriptReader reader = Samples.reader(new ByteArrayInputStream(("""
         # ========
         # cmdline : /usr/bin/perf record -g
         goyield 14958   452.102087:    1001001 cpu-clock:
@@ -144,8 +143,8 @@ class PerfScriptReaderTest {
         goyield 14958   452.102088:    1001001 cpu-clock:
         \t5f0e7 runtime.osyield.abi0+0x7 (/tmp/goyield)
 
-        """).getBytes(StandardCharsets.UTF_8)), "test");
-    List<PerfSample> samples = read(reader);
+        """).getBytes(StandardCharsets.UTF_8)));
+    List<Sampled> samples = read(reader);
     assertThat(samples).hasSize(2).allSatisfy(s -> assertThat(s.frames()).containsExactly("runtime.osyield.abi0"));
     assertThat(reader.malformedLines()).isEqualTo(3);
     assertThat(reader.samples()).isEqualTo(2);
@@ -153,8 +152,8 @@ class PerfScriptReaderTest {
 
   @Test
   void keepsALastSampleWithoutBlankLineAndAcceptsCrLf() {
-    List<PerfSample> samples = read("a b 1 1.000001: 1 cpu-clock:\r\n\t1 f (/x)\r\n\r\na b 1 1.000002: 1 cpu-clock:\r\n\t1 g (/x)");
-    assertThat(samples).extracting(PerfSample::frames).containsExactly(List.of("f"), List.of("g"));
+    List<Sampled> samples = read("a b 1 1.000001: 1 cpu-clock:\r\n\t1 f (/x)\r\n\r\na b 1 1.000002: 1 cpu-clock:\r\n\t1 g (/x)");
+    assertThat(samples).extracting(Sampled::frames).containsExactly(List.of("f"), List.of("g"));
   }
 
   @Test
@@ -163,17 +162,14 @@ class PerfScriptReaderTest {
     try (GZIPOutputStream gz = new GZIPOutputStream(Files.newOutputStream(file))) {
       gz.write(("goyield 14958   452.102087:    1001001 cpu-clock:\n" + FRAMES).getBytes(StandardCharsets.UTF_8));
     }
-    try (PerfScriptReader reader = PerfScriptReader.open(file)) {
-      assertThat(read(reader)).singleElement().extracting(PerfSample::comm).isEqualTo("goyield");
-      assertThat(reader.sourceName()).isEqualTo(file.toString());
-    }
+    assertThat(Samples.read(file)).singleElement().extracting(Sampled::comm).isEqualTo("goyield");
   }
 
   @Test
-  void isASinglePass() {
-    PerfScriptReader reader = new PerfScriptReader(InputStream.nullInputStream(), "empty");
-    assertThat(reader.iterator().hasNext()).isFalse();
-    assertThatThrownBy(reader::iterator).isInstanceOf(IllegalStateException.class).hasMessageContaining("empty");
+  void isASinglePass() throws IOException {
+    PerfScriptReader reader = Samples.reader(InputStream.nullInputStream());
+    assertThat(read(reader)).isEmpty();
+    assertThatThrownBy(() -> reader.read(s -> { })).isInstanceOf(IllegalStateException.class).hasMessageContaining("once");
   }
 
   @Test
@@ -184,7 +180,7 @@ class PerfScriptReaderTest {
       for (int i = 0; i < bytes.length; i++) {
         bytes[i] = random.nextInt(4) == 0 ? (byte) '\n' : (byte) random.nextInt(256);
       }
-      PerfScriptReader reader = new PerfScriptReader(new ByteArrayInputStream(bytes), "random");
+      PerfScriptReader reader = Samples.reader(new ByteArrayInputStream(bytes));
       assertThat(read(reader).size()).isEqualTo(reader.samples());
     }
   }
@@ -197,8 +193,9 @@ class PerfScriptReaderTest {
   @MethodSource("singleEventInputs")
   void agreesWithTheFolder(PerfTestInputs.Input input) throws IOException {
     Map<String, Long> fromReader = new HashMap<>();
-    try (PerfScriptReader reader = PerfScriptReader.open(input.path())) {
-      for (PerfSample sample : reader) {
+    try (InputStream in = Files.newInputStream(input.path())) {
+      PerfScriptReader reader = Samples.reader(in);
+      for (Sampled sample : read(reader)) {
         String stack = FoldedFormat.stack(FoldedFormat.processFrame(sample.comm()), sample.frames());
         fromReader.merge(stack, sample.period() == 0 ? 1 : sample.period(), Long::sum);
       }
@@ -215,8 +212,9 @@ class PerfScriptReaderTest {
   @Test
   void readsEveryEventOfAMultiEventCapture() throws IOException {
     Map<String, Integer> events = new HashMap<>();
-    try (PerfScriptReader reader = PerfScriptReader.open(PerfTestInputs.RESOURCES.resolve("recorded-multi-event.perf.txt"))) {
-      reader.forEach(sample -> events.merge(sample.event(), 1, Integer::sum));
+    try (InputStream in = Files.newInputStream(PerfTestInputs.RESOURCES.resolve("recorded-multi-event.perf.txt"))) {
+      PerfScriptReader reader = Samples.reader(in);
+      read(reader).forEach(sample -> events.merge(sample.event(), 1, Integer::sum));
       assertThat(reader.malformedLines()).isZero(); // the ":-1 -1" sample perf prints for a lost thread is read
     }
     assertThat(events).containsOnlyKeys("cpu-clock", "page-faults", "sched:sched_switch");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stallwatch.ingest.perf.PerfSample;
+import dev.stallwatch.ingest.perf.Samples;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,7 @@ class ProfileWindowAssemblerTest {
   private static final ContainerRef ORDERS = new ContainerRef("c1", "node-a", "orders-0", "shop", "go1.14.1");
 
   private static PerfSample sample(long epochMs, long period, String event, String... frames) {
-    return new PerfSample("orders svc", 42, 43, 0, epochMs * 1_000_000L, period, event, List.of(frames));
+    return Samples.sample("orders svc", 42, 43, 0, epochMs * 1_000_000L, period, event, List.of(frames));
   }
 
   @Test

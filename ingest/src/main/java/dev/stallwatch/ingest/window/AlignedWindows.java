@@ -1,4 +1,4 @@
-package dev.stallwatch.app.replay;
+package dev.stallwatch.ingest.window;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,14 +8,14 @@ import java.util.List;
  * in proportion to the overlap. A bundle's upstream.csv or cpu.csv may use 5 s, 60 s or
  * misaligned windows; the detector sees every container in aligned 10 s windows.
  */
-final class AlignedWindows {
+public final class AlignedWindows {
   /** The part of a count that falls into the aligned window starting at {@code startMs}. */
-  record Share(long startMs, double fraction) {}
+  public record Share(long startMs, double fraction) {}
 
   private AlignedWindows() {}
 
   /** The aligned windows that {@code [startMs, endMs)} overlaps, with the fraction of it in each. */
-  static List<Share> split(long startMs, long endMs, long windowMs) {
+  public static List<Share> split(long startMs, long endMs, long windowMs) {
     List<Share> shares = new ArrayList<>();
     double length = endMs - startMs;
     for (long w = Math.floorDiv(startMs, windowMs) * windowMs; w < endMs; w += windowMs) {
@@ -29,7 +29,7 @@ final class AlignedWindows {
    * A whole count split by {@code shares}, each part rounded so that the parts add up to the
    * count exactly (rounding the running total, not each part).
    */
-  static long[] apportion(long count, List<Share> shares) {
+  public static long[] apportion(long count, List<Share> shares) {
     long[] parts = new long[shares.size()];
     double cumulative = 0;
     long given = 0;
