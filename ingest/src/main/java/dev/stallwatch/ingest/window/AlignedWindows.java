@@ -47,7 +47,7 @@ public final class AlignedWindows {
    * room, first come first: rounding must not give a window more timeouts than requests when the
    * row had no more (sum of parts <= sum of caps).
    */
-  static long[] capped(long[] parts, long[] caps) {
+  public static long[] capped(long[] parts, long[] caps) {
     long[] out = parts.clone();
     long excess = 0;
     for (int i = 0; i < out.length; i++) {

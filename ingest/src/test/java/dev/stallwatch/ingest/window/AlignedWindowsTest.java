@@ -1,4 +1,4 @@
-package dev.stallwatch.app.replay;
+package dev.stallwatch.ingest.window;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
