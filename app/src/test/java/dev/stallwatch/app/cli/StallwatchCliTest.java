@@ -100,6 +100,24 @@ class StallwatchCliTest {
   }
 
   @Test
+  void foldOfATruncatedGzipExitsTwoWithOneLine() throws java.io.IOException {
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+      for (int i = 0; i < 2_000; i++) {
+        out.write(("app 1/1 [000] 1." + String.format("%06d", i) + ": 1 cpu-clock:\n\t1 f" + i + " (/x)\n\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      }
+    }
+    byte[] bytes = gz.toByteArray();
+    java.nio.file.Path file = dir.resolve("cut.perf.txt.gz");
+    java.nio.file.Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+
+    assertThat(run("fold", file.toString())).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("stallwatch fold: " + file
+        + ": truncated gzip: the input ends inside the compressed data\n");
+  }
+
+  @Test
   void listOptionsPrintsTheDefaults() {
     // DetectorOptions.describe() goes to System.out; the command must succeed and not need Kafka
     assertThat(run("job", "--list-options")).isZero();

@@ -1,6 +1,7 @@
 package dev.stallwatch.ingest.collector;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.stallwatch.ingest.perf.PerfSample;
@@ -48,6 +49,20 @@ class PerfRunnerTest {
     } catch (PerfUnavailableException e) {
       throw new AssertionError(e.getMessage(), e);
     }
+  }
+
+  @Test
+  void perfOutputWithoutOneSampleFailsTheStartSayingWhatItPrinted() {
+    Path output = FakePerf.script(dir.resolve("garbage.txt"), "this is not perf script output\nnor is this\n\nor this\n");
+    for (String command : new String[] {"cat " + output, "cat " + output + "; sleep 600"}) {
+      PerfSettings settings = PerfSettings.builder().command(command).build();
+      PerfRunner runner = PerfRunner.builder(settings, listener).startTimeout(Duration.ofSeconds(3)).build();
+      assertThatThrownBy(runner::start).isInstanceOf(PerfUnavailableException.class)
+          .hasMessageContaining("perf printed 4 line(s) of which none parsed as a perf script sample")
+          .hasMessageContaining("'this is not perf script output'");
+      runner.close();
+    }
+    assertThat(listener.samples).isEmpty();
   }
 
   @Test
