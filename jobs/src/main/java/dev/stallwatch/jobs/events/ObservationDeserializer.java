@@ -3,6 +3,7 @@ package dev.stallwatch.jobs.events;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -19,8 +20,12 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
   public enum Payload {
     PROFILE_WINDOW,
     UPSTREAM_WINDOW,
-    TRAFFIC_EVENT
+    TRAFFIC_EVENT,
+    WINDOW_MANIFEST
   }
+
+  /** Bounds the keyed state one manifest can add. */
+  static final int MAX_MANIFEST_SOURCES = 64;
 
   private final Payload payload;
   private final ProfileSummarizer summarizer;
@@ -40,6 +45,10 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
 
   public static ObservationDeserializer traffic() {
     return new ObservationDeserializer(Payload.TRAFFIC_EVENT, null);
+  }
+
+  public static ObservationDeserializer manifests() {
+    return new ObservationDeserializer(Payload.WINDOW_MANIFEST, null);
   }
 
   @Override
@@ -66,6 +75,7 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
       }
       case UPSTREAM_WINDOW -> upstream(UpstreamWindow.parseFrom(value));
       case TRAFFIC_EVENT -> traffic(TrafficEvent.parseFrom(value));
+      case WINDOW_MANIFEST -> manifest(WindowManifest.parseFrom(value));
     };
   }
 
@@ -108,6 +118,27 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
     t.actor = te.getActor();
     t.reason = te.getReason();
     return Observation.of(t, te.getContainerId());
+  }
+
+  private static Observation manifest(WindowManifest wm) throws InvalidRecordException {
+    if (wm.getContainerId().isEmpty() || wm.getHost().isEmpty()) {
+      throw new InvalidRecordException("WindowManifest without container_id or host");
+    }
+    if (wm.getWindowStartMs() <= 0 || wm.getWindowEndMs() <= wm.getWindowStartMs()) {
+      throw new InvalidRecordException("WindowManifest window [" + wm.getWindowStartMs()
+          + ", " + wm.getWindowEndMs() + ") is empty or before 1970");
+    }
+    if (wm.getUpstreamSourcesCount() > MAX_MANIFEST_SOURCES) {
+      throw new InvalidRecordException("WindowManifest lists " + wm.getUpstreamSourcesCount()
+          + " upstream sources, more than " + MAX_MANIFEST_SOURCES);
+    }
+    CollectorManifest m = new CollectorManifest();
+    m.host = wm.getHost();
+    m.windowStartMs = wm.getWindowStartMs();
+    m.windowEndMs = wm.getWindowEndMs();
+    m.profile = wm.getProfile();
+    m.upstreamSources = wm.getUpstreamSourcesList().toArray(new String[0]);
+    return Observation.of(m, wm.getContainerId());
   }
 
   private static DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> record, String error) {
