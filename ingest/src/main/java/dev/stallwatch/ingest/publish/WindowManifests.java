@@ -123,13 +123,16 @@ public final class WindowManifests implements EventSink {
     sendBefore(windowStart(clock.millis() - delayMs), true);
   }
 
-  /** Runs {@link #tick()} on a daemon thread of its own, a few times a second, until {@link #close()}. */
+  /** Runs {@link #tick()} on a daemon thread of its own, when each window is due, until {@link #close()}. */
   public void startTimer() {
     Thread t = new Thread(() -> {
       while (!closed) {
         try {
           tick();
-          Thread.sleep(Math.min(250, windowMs));
+          // wake when the next window is due, not on a coarse period: every millisecond here is paging delay
+          long now = clock.millis();
+          long due = windowStart(now - delayMs) + windowMs + delayMs;
+          Thread.sleep(Math.max(1, Math.min(1000, due - now)));
         } catch (InterruptedException e) {
           return;
         } catch (RuntimeException e) {

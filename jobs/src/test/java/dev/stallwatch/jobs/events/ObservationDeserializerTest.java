@@ -6,6 +6,7 @@ import dev.stallwatch.jobs.rules.SignatureRules;
 import dev.stallwatch.schemas.v1.TrafficAction;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,32 @@ class ObservationDeserializerTest {
     assertThat(o.deadLetter.key).isEqualTo(KEY);
     assertThat(o.deadLetter.value).isEqualTo(garbage);
     assertThat(o.deadLetter.error).startsWith("InvalidProtocolBufferException: ");
+  }
+
+  @Test
+  void windowManifestsDecodeAndBrokenOnesAreDeadLetters() {
+    byte[] manifest = WindowManifest.newBuilder().setHost("node-a").setContainerId("c-1")
+        .setWindowStartMs(10_000).setWindowEndMs(20_000).setProfile(true).addUpstreamSources("nginx")
+        .build().toByteArray();
+    Observation o = decode(ObservationDeserializer.manifests(), "stallwatch.completeness.v1", manifest);
+    assertThat(o.kind).isEqualTo(Observation.Kind.MANIFEST);
+    assertThat(o.containerId).isEqualTo("c-1");
+    assertThat(o.eventTime).isEqualTo(10_000);
+    assertThat(o.manifest.host).isEqualTo("node-a");
+    assertThat(o.manifest.profile).isTrue();
+    assertThat(o.manifest.upstreamSources).containsExactly("nginx");
+
+    byte[] noHost = WindowManifest.newBuilder().setContainerId("c-1").setWindowStartMs(10_000).setWindowEndMs(20_000)
+        .build().toByteArray();
+    assertThat(decode(ObservationDeserializer.manifests(), "m", noHost).deadLetter.error)
+        .isEqualTo("WindowManifest without container_id or host");
+    WindowManifest.Builder many = WindowManifest.newBuilder().setHost("h").setContainerId("c-1")
+        .setWindowStartMs(10_000).setWindowEndMs(20_000);
+    for (int i = 0; i <= ObservationDeserializer.MAX_MANIFEST_SOURCES; i++) {
+      many.addUpstreamSources("s" + i);
+    }
+    assertThat(decode(ObservationDeserializer.manifests(), "m", many.build().toByteArray()).deadLetter.error)
+        .contains("more than " + ObservationDeserializer.MAX_MANIFEST_SOURCES);
   }
 
   @Test
