@@ -154,7 +154,7 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
     }
     Long evaluated = evaluatedBefore.value();
     if (evaluated != null && window < evaluated) {
-      lateForEarlyEvaluation(o, window, ctx, out);
+      lateForEarlyEvaluation(o, window, ctx);
       return;
     }
     Long next = nextWindow.value();
@@ -185,8 +185,7 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
    * which hosts report; a traffic event moves to the next window (a drain or restore keeps its
    * own timestamp); profile and upstream windows are counted and left out.
    */
-  private void lateForEarlyEvaluation(Observation o, long window, Context ctx, Collector<AlertRecord> out)
-      throws Exception {
+  private void lateForEarlyEvaluation(Observation o, long window, Context ctx) throws Exception {
     switch (o.kind) {
       case MANIFEST -> noteHost(o.manifest.host, window);
       case TRAFFIC -> {
