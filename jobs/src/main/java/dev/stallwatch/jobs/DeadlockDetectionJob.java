@@ -34,9 +34,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The deadlock detection job: three Kafka topics of collector events → decode (bad records to
- * the dead-letter topic) → {@code keyBy(containerId)} → {@link DeadlockDetector} → alerts topic,
- * exactly once; and, at least once, one container-health record per evaluated window.
+ * The deadlock detection job: four Kafka topics of collector events (profiles, upstream counts,
+ * traffic events, window manifests) → decode (bad records to the dead-letter topic) →
+ * {@code keyBy(containerId)} → {@link DeadlockDetector} → alerts topic, at least once with
+ * deterministic incident IDs (no checkpoint between an alert and its readers); and, at least once,
+ * one container-health record per evaluated window.
  *
  * <pre>{@code
  * DeadlockDetectionJob.builder()
@@ -59,9 +61,11 @@ public final class DeadlockDetectionJob {
   public static final String PROFILES_SOURCE = "profiles-source";
   public static final String UPSTREAM_SOURCE = "upstream-source";
   public static final String TRAFFIC_SOURCE = "traffic-source";
+  public static final String MANIFESTS_SOURCE = "manifests-source";
   public static final String PROFILES_DECODED = "profiles-dead-letters";
   public static final String UPSTREAM_DECODED = "upstream-dead-letters";
   public static final String TRAFFIC_DECODED = "traffic-dead-letters";
+  public static final String MANIFESTS_DECODED = "manifests-dead-letters";
   public static final String DETECTOR = "deadlock-detector";
   public static final String ALERTS_SINK = "alerts-sink";
   public static final String DEAD_LETTER_SINK = "dead-letter-sink";
@@ -113,9 +117,13 @@ public final class DeadlockDetectionJob {
     SingleOutputStreamOperator<Observation> traffic =
         decoded(env, trafficSource(), eventTime, TRAFFIC_SOURCE, TRAFFIC_DECODED);
 
-    SingleOutputStreamOperator<AlertRecord> alerts = profiles.union(upstream, traffic)
+    SingleOutputStreamOperator<Observation> manifests =
+        decoded(env, manifestsSource(), eventTime, MANIFESTS_SOURCE, MANIFESTS_DECODED);
+
+    // a bounded run evaluates at the end of its input, in event-time order: no early evaluation
+    SingleOutputStreamOperator<AlertRecord> alerts = profiles.union(upstream, traffic, manifests)
         .keyBy(new ContainerId())
-        .process(new DeadlockDetector(b.options, b.rules)).name(DETECTOR).uid(DETECTOR);
+        .process(new DeadlockDetector(b.options, b.rules, !b.bounded)).name(DETECTOR).uid(DETECTOR);
     alerts.sinkTo(alertsSink()).name(ALERTS_SINK).uid(ALERTS_SINK);
     if (b.containerHealth) {
       alerts.getSideOutput(DeadlockDetector.CONTAINER_HEALTH)
@@ -124,7 +132,8 @@ public final class DeadlockDetectionJob {
 
     profiles.getSideOutput(DeadLetterRouter.DEAD_LETTERS)
         .union(upstream.getSideOutput(DeadLetterRouter.DEAD_LETTERS),
-            traffic.getSideOutput(DeadLetterRouter.DEAD_LETTERS))
+            traffic.getSideOutput(DeadLetterRouter.DEAD_LETTERS),
+            manifests.getSideOutput(DeadLetterRouter.DEAD_LETTERS))
         .sinkTo(deadLetterSink()).name(DEAD_LETTER_SINK).uid(DEAD_LETTER_SINK);
   }
 
@@ -190,8 +199,8 @@ public final class DeadlockDetectionJob {
     if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
       Duration interval = b.checkpointInterval != null ? b.checkpointInterval
           : b.bounded ? DEFAULT_BOUNDED_CHECKPOINT_INTERVAL : DEFAULT_CHECKPOINT_INTERVAL;
-      // the exactly-once alert sink commits only on checkpoints
-      LOG.info("Checkpointing was off; enabling it every {} for the exactly-once alert sink", interval);
+      // source offsets and detector state are restored from checkpoints
+      LOG.info("Checkpointing was off; enabling it every {}", interval);
       env.enableCheckpointing(interval.toMillis());
     } else if (b.checkpointInterval != null) {
       LOG.warn("Checkpointing is already on every {} ms; checkpointInterval({}) is ignored",
@@ -216,6 +225,11 @@ public final class DeadlockDetectionJob {
   private Source<Observation, ?, ?> trafficSource() {
     return b.trafficSource != null ? b.trafficSource
         : kafkaSource(b.topics.traffic(), "traffic", ObservationDeserializer.traffic());
+  }
+
+  private Source<Observation, ?, ?> manifestsSource() {
+    return b.manifestsSource != null ? b.manifestsSource
+        : kafkaSource(b.topics.completeness(), "manifests", ObservationDeserializer.manifests());
   }
 
   @SuppressWarnings("deprecation") // the connector's committedOffsets still takes OffsetResetStrategy
@@ -248,7 +262,7 @@ public final class DeadlockDetectionJob {
         .setKafkaProducerConfig(producer)
         .setBootstrapServers(b.bootstrapServers)
         .setRecordSerializer(new AlertRecordSerializer(b.topics.alerts()))
-        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setDeliveryGuarantee(b.alertsDeliveryGuarantee)
         .setTransactionalIdPrefix(b.transactionalIdPrefix)
         .build();
   }
@@ -305,6 +319,8 @@ public final class DeadlockDetectionJob {
     private Source<Observation, ?, ?> profilesSource;
     private Source<Observation, ?, ?> upstreamSource;
     private Source<Observation, ?, ?> trafficSource;
+    private Source<Observation, ?, ?> manifestsSource;
+    private DeliveryGuarantee alertsDeliveryGuarantee = DeliveryGuarantee.AT_LEAST_ONCE;
     private Sink<AlertRecord> alertsSink;
     private Sink<DeadLetter> deadLetterSink;
     private boolean containerHealth = true;
@@ -327,6 +343,8 @@ public final class DeadlockDetectionJob {
       c.profilesSource = profilesSource;
       c.upstreamSource = upstreamSource;
       c.trafficSource = trafficSource;
+      c.manifestsSource = manifestsSource;
+      c.alertsDeliveryGuarantee = alertsDeliveryGuarantee;
       c.alertsSink = alertsSink;
       c.deadLetterSink = deadLetterSink;
       c.containerHealth = containerHealth;
@@ -425,6 +443,27 @@ public final class DeadlockDetectionJob {
       return this;
     }
 
+    /** Replaces the Kafka source of collectors' WindowManifests (e.g. in tests). */
+    public Builder manifestsSource(Source<Observation, ?, ?> source) {
+      this.manifestsSource = Objects.requireNonNull(source, "manifestsSource");
+      return this;
+    }
+
+    /**
+     * AT_LEAST_ONCE (default): an alert is on the topic as soon as the detector raises it; after a
+     * restart from a checkpoint the same alert (same incident ID) may come again, and every
+     * consumer deduplicates by incident ID (the store upserts, the notifier remembers what it
+     * delivered). EXACTLY_ONCE: readers see alerts only when the checkpoint after them completes.
+     */
+    public Builder alertsDeliveryGuarantee(DeliveryGuarantee guarantee) {
+      Objects.requireNonNull(guarantee, "alertsDeliveryGuarantee");
+      if (guarantee == DeliveryGuarantee.NONE) {
+        throw new IllegalArgumentException("alertsDeliveryGuarantee NONE could lose an alert: use AT_LEAST_ONCE");
+      }
+      this.alertsDeliveryGuarantee = guarantee;
+      return this;
+    }
+
     public Builder alertsSink(Sink<AlertRecord> sink) {
       this.alertsSink = Objects.requireNonNull(sink, "alertsSink");
       return this;
@@ -452,11 +491,12 @@ public final class DeadlockDetectionJob {
 
     public DeadlockDetectionJob build() {
       boolean needsKafka = profilesSource == null || upstreamSource == null || trafficSource == null
+          || manifestsSource == null
           || alertsSink == null || deadLetterSink == null
           || (containerHealth && containerHealthSink == null);
       if (needsKafka && bootstrapServers == null) {
         throw new IllegalStateException("bootstrapServers is not set: set it with"
-            + " bootstrapServers(\"host:9092\"), or wire all three sources and every sink"
+            + " bootstrapServers(\"host:9092\"), or wire all four sources and every sink"
             + " yourself (containerHealth(false) needs no container-health sink)");
       }
       if (!containerHealth && containerHealthSink != null) {

@@ -38,10 +38,16 @@ import org.slf4j.LoggerFactory;
  * Per container: timeouts spike, traffic is drained, and the CPU keeps burning in a known
  * signature for {@code stuck.sustain} — then one OPEN alert; later one RESOLVED.
  *
- * <p>Every window is evaluated, with or without data, by ONE chained event-time timer per
- * container that fires at the end of the next window to evaluate; records only fill the pending
- * window they belong to. All numbers come from {@link DetectorOptions}, all signatures from
- * {@link SignatureRules}.
+ * <p>Every window is evaluated, with or without data, in order. With early evaluation on (an
+ * unbounded job), the next window is evaluated as soon as it is complete: every collector host
+ * that reported for the container in the previous window sent its {@code WindowManifest} for this
+ * one, and everything the manifests list (a host's profile window, upstream sources' windows) has
+ * arrived. ONE chained event-time timer per container, at the end of the next window to evaluate,
+ * is the backstop for collectors that went silent. A profile or upstream window that arrives after
+ * its window was evaluated early is counted ({@link JobMetrics#LATE_AFTER_EARLY_EVALUATION}) and
+ * left out, so a verdict is never taken back and no alert is sent twice; a late traffic event
+ * still counts, in the next window, with its own timestamp (it may still drain or resolve).
+ * All numbers come from {@link DetectorOptions}, all signatures from {@link SignatureRules}.
  */
 public class DeadlockDetector extends KeyedProcessFunction<String, Observation, AlertRecord> {
 
@@ -62,6 +68,7 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
 
   private final DetectorOptions options;
   private final SignatureRules rules;
+  private final boolean earlyEvaluation;
 
   /** Start of the next window to evaluate; its end - 1 is the one registered timer. */
   private transient ValueState<Long> nextWindow;
@@ -73,19 +80,35 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
   private transient ValueState<Episode> episode;
   /** Folded stack -> weight over the current run of stuck windows (alert evidence). */
   private transient MapState<String, Long> stuckStacks;
+  /** Windows starting before this were evaluated (early or by the watermark). */
+  private transient ValueState<Long> evaluatedBefore;
+  /** Collector host -> latest window it sent a manifest for: the hosts a window waits for. */
+  private transient MapState<String, Long> collectorHosts;
 
   private transient Counter alertsOpened;
   private transient Counter alertsResolved;
   private transient Counter lateRecordsDropped;
+  private transient Counter windowsEvaluatedEarly;
+  private transient Counter lateAfterEarlyEvaluation;
   /**
    * Per-key, yet no keyed state: it feeds the gauges only, never a verdict, and is rebuilt after
    * a restore as windows are evaluated (an up/down counter would go negative there instead).
    */
   private transient TrackedContainers containers;
 
+  /** With early evaluation: an unbounded job's detector. */
   public DeadlockDetector(DetectorOptions options, SignatureRules rules) {
+    this(options, rules, true);
+  }
+
+  /**
+   * @param earlyEvaluation false: windows are evaluated only when the watermark passes them (a
+   *     bounded replay, whose verdicts must not depend on the order records are read in)
+   */
+  public DeadlockDetector(DetectorOptions options, SignatureRules rules, boolean earlyEvaluation) {
     this.options = Objects.requireNonNull(options, "options");
     this.rules = Objects.requireNonNull(rules, "rules");
+    this.earlyEvaluation = earlyEvaluation;
   }
 
   @Override
@@ -100,11 +123,17 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
     episode = getRuntimeContext().getState(new ValueStateDescriptor<>("episode", Episode.class));
     stuckStacks = getRuntimeContext().getMapState(
         new MapStateDescriptor<>("stuck-stacks", Types.STRING, Types.LONG));
+    evaluatedBefore =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("evaluated-before", Types.LONG));
+    collectorHosts = getRuntimeContext().getMapState(
+        new MapStateDescriptor<>("collector-hosts", Types.STRING, Types.LONG));
 
     MetricGroup metrics = getRuntimeContext().getMetricGroup();
     alertsOpened = metrics.counter(JobMetrics.ALERTS_OPENED);
     alertsResolved = metrics.counter(JobMetrics.ALERTS_RESOLVED);
     lateRecordsDropped = metrics.counter(JobMetrics.LATE_RECORDS_DROPPED);
+    windowsEvaluatedEarly = metrics.counter(JobMetrics.WINDOWS_EVALUATED_EARLY);
+    lateAfterEarlyEvaluation = metrics.counter(JobMetrics.LATE_AFTER_EARLY_EVALUATION);
     containers = new TrackedContainers();
     metrics.gauge(JobMetrics.CONTAINERS_TRACKED, (Gauge<Integer>) containers::tracked);
     for (DetectorState state : TrackedContainers.STATES) {
@@ -123,8 +152,16 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
       lateRecordsDropped.inc();
       return;
     }
-    containers.seen(ctx.getCurrentKey());
+    Long evaluated = evaluatedBefore.value();
+    if (evaluated != null && window < evaluated) {
+      lateForEarlyEvaluation(o, window, ctx);
+      return;
+    }
     Long next = nextWindow.value();
+    if (next == null && o.kind == Observation.Kind.MANIFEST && o.manifest.isEmpty()) {
+      return; // a collector still reporting a container we no longer track: nothing to judge
+    }
+    containers.seen(ctx.getCurrentKey());
     if (next == null) {
       schedule(ctx, window);
     } else if (window < next) {
@@ -138,6 +175,99 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
     }
     pending.add(o);
     pendingWindows.put(window, pending);
+    if (earlyEvaluation) {
+      evaluateComplete(ctx, out);
+    }
+  }
+
+  /**
+   * A record for a window evaluated early, before the watermark passed it: a manifest still tells
+   * which hosts report; a traffic event moves to the next window (a drain or restore keeps its
+   * own timestamp); profile and upstream windows are counted and left out.
+   */
+  private void lateForEarlyEvaluation(Observation o, long window, Context ctx) throws Exception {
+    switch (o.kind) {
+      case MANIFEST -> noteHost(o.manifest.host, window);
+      case TRAFFIC -> {
+        Long next = nextWindow.value();
+        if (next == null) {
+          schedule(ctx, evaluatedBefore.value());
+          next = nextWindow.value();
+        }
+        PendingWindow pending = pendingWindows.get(next);
+        if (pending == null) {
+          pending = new PendingWindow();
+        }
+        pending.add(o);
+        pendingWindows.put(next, pending);
+        containers.seen(ctx.getCurrentKey());
+      }
+      default -> lateAfterEarlyEvaluation.inc();
+    }
+  }
+
+  /** Evaluates the next windows while they are complete, and moves the backstop timer after them. */
+  private void evaluateComplete(Context ctx, Collector<AlertRecord> out) throws Exception {
+    Long next = nextWindow.value();
+    if (next == null) {
+      return;
+    }
+    long window = next;
+    while (isComplete(window)) {
+      windowsEvaluatedEarly.inc();
+      Long following = evaluate(window, ctx.getCurrentKey(), ctx, out);
+      if (following == null) {
+        return; // the key was cleaned up, its timer with it
+      }
+      window = following;
+    }
+    if (window != next) {
+      ctx.timerService().deleteEventTimeTimer(next + options.windowSizeMs() - 1);
+      schedule(ctx, window);
+    }
+  }
+
+  /**
+   * Every host that reported for the container in the previous window (or since) sent its
+   * manifest for this one, at least one did, and everything they list has arrived.
+   */
+  private boolean isComplete(long window) throws Exception {
+    PendingWindow pending = pendingWindows.get(window);
+    if (pending == null || pending.manifests.length == 0 || !pending.hasEverythingListed()) {
+      return false;
+    }
+    long previous = window - options.windowSizeMs();
+    for (Map.Entry<String, Long> host : collectorHosts.entries()) {
+      if (host.getValue() >= previous && !pending.hasManifestFrom(host.getKey())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void noteHost(String host, long window) throws Exception {
+    Long last = collectorHosts.get(host);
+    if (last == null || last < window) {
+      collectorHosts.put(host, window);
+    }
+  }
+
+  /** After evaluating {@code window}: hosts that sent nothing for it or the one before are no longer waited for. */
+  private void rememberHosts(long window, PendingWindow pending) throws Exception {
+    if (pending != null) {
+      for (var m : pending.manifests) {
+        noteHost(m.host, window);
+      }
+    }
+    List<String> gone = new ArrayList<>();
+    for (Map.Entry<String, Long> host : collectorHosts.entries()) {
+      if (host.getValue() < window - options.windowSizeMs()) {
+        gone.add(host.getKey());
+      }
+    }
+    for (String host : gone) {
+      collectorHosts.remove(host);
+    }
   }
 
   @Override
@@ -161,6 +291,10 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
       }
     }
     schedule(ctx, window);
+    if (earlyEvaluation) {
+      // the hosts the watermark gave up on no longer hold back the windows after it
+      evaluateComplete(ctx, out);
+    }
   }
 
   /**
@@ -174,6 +308,8 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
     if (pending != null) {
       pendingWindows.remove(start);
     }
+    evaluatedBefore.update(start + size);
+    rememberHosts(start, pending);
     WindowFacts w = WindowFacts.of(start, pending);
     Episode ep = episode.value();
 
@@ -222,8 +358,16 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
    */
   private Long startOver(Context ctx) throws Exception {
     Long later = null;
-    for (Long window : pendingWindows.keys()) {
-      later = later == null ? window : Math.min(later, window);
+    List<Long> manifestsOnly = new ArrayList<>();
+    for (Map.Entry<Long, PendingWindow> e : pendingWindows.entries()) {
+      if (!e.getValue().hasData()) {
+        manifestsOnly.add(e.getKey()); // a collector still reporting is no reason to start again
+      } else {
+        later = later == null ? e.getKey() : Math.min(later, e.getKey());
+      }
+    }
+    for (Long window : manifestsOnly) {
+      pendingWindows.remove(window);
     }
     if (later == null) {
       cleanUp(ctx);
@@ -544,5 +688,7 @@ public class DeadlockDetector extends KeyedProcessFunction<String, Observation, 
     requestHistory.clear();
     episode.clear();
     stuckStacks.clear();
+    evaluatedBefore.clear();
+    collectorHosts.clear();
   }
 }

@@ -58,6 +58,16 @@ public final class JobMetrics {
   /** Counter on {@value DeadlockDetectionJob#DETECTOR}: records whose window was already evaluated. */
   public static final String LATE_RECORDS_DROPPED = "lateRecordsDropped";
   /**
+   * Counter on {@value DeadlockDetectionJob#DETECTOR}: windows evaluated as soon as every
+   * collector's WindowManifest and what it listed had arrived, before the watermark passed them.
+   */
+  public static final String WINDOWS_EVALUATED_EARLY = "windowsEvaluatedEarly";
+  /**
+   * Counter on {@value DeadlockDetectionJob#DETECTOR}: profile or upstream windows that arrived
+   * after their window was evaluated early (ahead of the watermark) and were left out.
+   */
+  public static final String LATE_AFTER_EARLY_EVALUATION = "lateAfterEarlyEvaluation";
+  /**
    * Gauge on {@value DeadlockDetectionJob#DETECTOR}: containers with detector state on the
    * subtask, as seen since the subtask started (after a restore it fills again within a window).
    */
@@ -85,6 +95,8 @@ public final class JobMetrics {
   public static final String PROM_ALERTS_RESOLVED = OPERATOR_PREFIX + ALERTS_RESOLVED;
   public static final String PROM_LATE_RECORDS_DROPPED = OPERATOR_PREFIX + LATE_RECORDS_DROPPED;
   public static final String PROM_CONTAINERS_TRACKED = OPERATOR_PREFIX + CONTAINERS_TRACKED;
+  public static final String PROM_WINDOWS_EVALUATED_EARLY = OPERATOR_PREFIX + WINDOWS_EVALUATED_EARLY;
+  public static final String PROM_LATE_AFTER_EARLY_EVALUATION = OPERATOR_PREFIX + LATE_AFTER_EARLY_EVALUATION;
   /** {@code ...{detector_state="STUCK",operator_name="deadlock-detector",...}}: the key is part of the name. */
   public static final String PROM_CONTAINERS_IN_STATE =
       OPERATOR_PREFIX + DETECTOR_STATE + "_" + CONTAINERS_IN_STATE;
@@ -92,7 +104,8 @@ public final class JobMetrics {
   /** The job's own metrics as Prometheus names. */
   public static final List<String> PROM_JOB_METRICS = List.of(
       PROM_DEAD_LETTERS, PROM_DEAD_LETTERS_BY_REASON, PROM_ALERTS_OPENED, PROM_ALERTS_RESOLVED, PROM_LATE_RECORDS_DROPPED,
-      PROM_CONTAINERS_TRACKED, PROM_CONTAINERS_IN_STATE);
+      PROM_CONTAINERS_TRACKED, PROM_CONTAINERS_IN_STATE, PROM_WINDOWS_EVALUATED_EARLY,
+      PROM_LATE_AFTER_EARLY_EVALUATION);
 
   // --- Flink's and the Kafka connector's, as Prometheus sees them ---------------------------
 

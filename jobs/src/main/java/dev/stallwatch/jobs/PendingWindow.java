@@ -1,5 +1,6 @@
 package dev.stallwatch.jobs;
 
+import dev.stallwatch.jobs.events.CollectorManifest;
 import dev.stallwatch.jobs.events.Observation;
 import dev.stallwatch.jobs.events.ProfileSummary;
 import dev.stallwatch.jobs.events.TrafficChange;
@@ -17,6 +18,8 @@ public class PendingWindow {
   public ProfileSummary[] profiles = new ProfileSummary[0];
   public UpstreamCount[] upstream = new UpstreamCount[0];
   public TrafficChange[] traffic = new TrafficChange[0];
+  /** One per collector host: what it published for this window. */
+  public CollectorManifest[] manifests = new CollectorManifest[0];
 
   public PendingWindow() {}
 
@@ -49,9 +52,65 @@ public class PendingWindow {
         }
         traffic = append(traffic, o.traffic);
       }
+      case MANIFEST -> {
+        for (int i = 0; i < manifests.length; i++) {
+          if (Objects.equals(manifests[i].host, o.manifest.host)) {
+            manifests[i] = o.manifest;
+            return false;
+          }
+        }
+        manifests = append(manifests, o.manifest);
+      }
       default -> throw new IllegalArgumentException("not a detector input: " + o);
     }
     return true;
+  }
+
+  /** Profile, upstream or traffic data; manifests alone are no data. */
+  boolean hasData() {
+    return profiles.length > 0 || upstream.length > 0 || traffic.length > 0;
+  }
+
+  boolean hasManifestFrom(String host) {
+    for (CollectorManifest m : manifests) {
+      if (Objects.equals(m.host, host)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Every item the manifests list has arrived (true when there are no manifests). */
+  boolean hasEverythingListed() {
+    for (CollectorManifest m : manifests) {
+      if (m.profile && !hasProfileFrom(m.host)) {
+        return false;
+      }
+      for (String source : m.upstreamSources) {
+        if (!hasUpstreamFrom(source)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private boolean hasProfileFrom(String host) {
+    for (ProfileSummary p : profiles) {
+      if (Objects.equals(p.host, host)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean hasUpstreamFrom(String source) {
+    for (UpstreamCount u : upstream) {
+      if (Objects.equals(u.source, source)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static <T> T[] append(T[] array, T item) {

@@ -646,6 +646,175 @@ class DeadlockDetectorTest extends DetectorTestBase {
         .satisfies(a -> assertThat(a.getDetectedAt()).isEqualTo(Instant.ofEpochMilli(at(50))));
   }
 
+  // --- early evaluation: a window is judged once every collector's manifest is in ----------
+
+  @Test
+  void completeWindowsAreEvaluatedWithoutWaitingForTheWatermark() throws Exception {
+    Harness byWatermark = harness().send(wedgedIncident(WEDGED)).evaluateUntil(at(80));
+    Harness early = harness().send(withManifests(wedgedIncident(WEDGED)));
+
+    // no watermark at all: the manifests of the sixth stuck window completed it
+    assertThat(early.alerts()).singleElement().satisfies(a -> {
+      DeadlockAlert expected = byWatermark.alerts().get(0);
+      assertThat(a).isEqualTo(expected);
+      assertThat(a.getDetectedAt()).isEqualTo(Instant.ofEpochMilli(at(80)));
+    });
+    assertThat(early.metric(JobMetrics.WINDOWS_EVALUATED_EARLY)).isEqualTo(30 + 2 + 6);
+    assertThat(early.health()).isEqualTo(byWatermark.health());
+    assertThat(early.timers()).as("the backstop for the next window").isEqualTo(1);
+    // the watermark passing later judges nothing twice
+    early.evaluateUntil(at(80));
+    assertThat(early.alerts()).hasSize(1);
+    assertThat(early.health()).hasSize(byWatermark.health().size());
+  }
+
+  @Test
+  void aWindowWaitsForEveryHostThatReportedTheWindowBefore() throws Exception {
+    List<Observation> events = withManifests(wedgedIncident(WEDGED));
+    // edge-1's manifest of the sixth stuck window
+    Observation lastEdgeManifest = events.stream()
+        .filter(o -> o.kind == Observation.Kind.MANIFEST && o.manifest.host.equals(EDGE) && o.eventTime == at(70))
+        .findFirst().orElseThrow();
+    events.remove(lastEdgeManifest);
+    Harness h = harness().send(events);
+    assertThat(h.alerts()).as("edge-1 reported the window before and has not said it is through").isEmpty();
+
+    h.send(lastEdgeManifest);
+    assertThat(h.alerts()).hasSize(1);
+  }
+
+  @Test
+  void aManifestAheadOfTheDataItListsWaitsForThatData() throws Exception {
+    List<Observation> events = withManifests(wedgedIncident(WEDGED));
+    // the last window's records as three topics may deliver them: both manifests first, the profile last
+    List<Observation> last = new ArrayList<>(events.subList(events.size() - 4, events.size()));
+    events.removeAll(last);
+    Observation profile = last.stream().filter(o -> o.kind == Observation.Kind.PROFILE).findFirst().orElseThrow();
+    last.remove(profile);
+    Harness h = harness().send(events).send(last);
+    assertThat(h.alerts()).as("node-a listed a profile window that is not here yet").isEmpty();
+
+    h.send(profile);
+    assertThat(h.alerts()).singleElement()
+        .satisfies(a -> assertThat(a.getDetectedAt()).isEqualTo(Instant.ofEpochMilli(at(80))));
+  }
+
+  @Test
+  void windowsArriveOutOfOrderAndAreStillJudgedInOrder() throws Exception {
+    List<Observation> events = withManifests(wedgedIncident(WEDGED));
+    // the last two windows swap places: the fifth stuck window's records come after the sixth's
+    List<Observation> fifth = events.stream().filter(o -> o.eventTime == at(60)).toList();
+    events.removeAll(fifth);
+    Harness h = harness().send(events);
+    assertThat(h.alerts()).isEmpty();
+    assertThat(h.metric(JobMetrics.WINDOWS_EVALUATED_EARLY)).isEqualTo(30 + 2 + 4);
+
+    h.send(fifth);
+    assertThat(h.alerts()).singleElement()
+        .satisfies(a -> assertThat(a.getDetectedAt()).isEqualTo(Instant.ofEpochMilli(at(80))));
+    assertThat(h.metric(JobMetrics.WINDOWS_EVALUATED_EARLY)).isEqualTo(30 + 2 + 6);
+  }
+
+  @Test
+  void dataAfterAnEarlyEvaluationIsCountedAndNeverRaisesASecondAlert() throws Exception {
+    Harness h = harness().send(withManifests(wedgedIncident(WEDGED)));
+    assertThat(h.newAlerts()).hasSize(1);
+
+    // a copy of the last stuck window, and a host nobody expected, for windows judged already
+    h.send(stuckWindow(WEDGED, at(70)), profileWindow(WEDGED, at(60), "node-b", STUCK_CORES, STUCK_SHARE, GO_1_14_1),
+        upstream(WEDGED, at(70), 0, 0));
+    assertThat(h.metric(JobMetrics.LATE_AFTER_EARLY_EVALUATION)).isEqualTo(3);
+    assertThat(h.metric(JobMetrics.LATE_RECORDS_DROPPED)).isZero();
+
+    h.evaluateUntil(at(100));
+    assertThat(h.newAlerts()).isEmpty();
+    assertThat(h.metric(JobMetrics.ALERTS_OPENED)).isEqualTo(1);
+  }
+
+  @Test
+  void aCollectorThatShowsUpLateIsWaitedForFromItsNextWindowOn() throws Exception {
+    List<Observation> events = withManifests(wedgedIncident(WEDGED));
+    Harness h = harness().send(events.stream().filter(o -> o.eventTime < at(60)).toList());
+    // node-b's first window (T0+50s) comes after that window was judged without it
+    h.send(profileWindow(WEDGED, at(50), "node-b", 0.1, 0.0, GO_1_14_1), manifest(WEDGED, at(50), "node-b", true));
+    assertThat(h.metric(JobMetrics.LATE_AFTER_EARLY_EVALUATION)).isEqualTo(1);
+
+    h.send(events.stream().filter(o -> o.eventTime >= at(60)).toList());
+    assertThat(h.alerts()).as("node-b reported T0+50s: T0+60s on waits for it").isEmpty();
+
+    h.send(profileWindow(WEDGED, at(60), "node-b", 0.1, 0.0, GO_1_14_1), manifest(WEDGED, at(60), "node-b", true));
+    assertThat(h.alerts()).isEmpty();
+    h.send(profileWindow(WEDGED, at(70), "node-b", 0.1, 0.0, GO_1_14_1), manifest(WEDGED, at(70), "node-b", true));
+    assertThat(h.alerts()).singleElement()
+        .satisfies(a -> assertThat(a.getDetectedAt()).isEqualTo(Instant.ofEpochMilli(at(80))));
+  }
+
+  @Test
+  void aCollectorThatFallsSilentLeavesItsWindowToTheWatermarkThenIsNoLongerAwaited() throws Exception {
+    // edge-1 stops after the drain window: no manifest from it from T0+30s on
+    List<Observation> events = withManifests(wedgedIncident(WEDGED)).stream()
+        .filter(o -> !(o.kind == Observation.Kind.MANIFEST && o.manifest.host.equals(EDGE) && o.eventTime >= at(30)))
+        .filter(o -> !(o.kind == Observation.Kind.UPSTREAM && o.eventTime >= at(30)))
+        .toList();
+    Harness h = harness().send(events);
+    assertThat(h.alerts()).isEmpty();
+    assertThat(h.timers()).isEqualTo(1);
+
+    h.evaluateUntil(at(40)); // the backstop judges T0+30s without edge-1; the windows after it are complete
+    assertThat(h.alerts()).singleElement()
+        .satisfies(a -> assertThat(a.getDetectedAt()).isEqualTo(Instant.ofEpochMilli(at(80))));
+  }
+
+  @Test
+  void aDrainEventAfterItsWindowWasJudgedStillDrainsAtItsOwnTime() throws Exception {
+    List<Observation> events = new ArrayList<>(baseline(WEDGED));
+    events.addAll(spike(WEDGED));
+    for (long t = at(20); t < at(100); t += WINDOW) {
+      events.add(stuckWindow(WEDGED, t));
+      events.add(upstream(WEDGED, t, 1000, 0)); // health checks: requests stay up, only the event drains
+    }
+    List<Observation> published = withManifests(events);
+    Harness h = harness().send(published.stream().filter(o -> o.eventTime < at(30)).toList());
+    h.send(drained(WEDGED, at(25), "lb-hook:haproxy-3")); // its window (T0+20s) was judged already
+    h.send(published.stream().filter(o -> o.eventTime >= at(30)).toList());
+
+    assertThat(h.alerts()).singleElement().satisfies(a -> {
+      assertThat(a.getDrainedAt()).isEqualTo(Instant.ofEpochMilli(at(25)));
+      assertThat(a.getDrainedBy()).isEqualTo("lb-hook:haproxy-3");
+      assertThat(a.getStuckSince()).isEqualTo(Instant.ofEpochMilli(at(30)));
+      assertThat(a.getDetectedAt()).isEqualTo(Instant.ofEpochMilli(at(90)));
+    });
+    assertThat(h.metric(JobMetrics.LATE_AFTER_EARLY_EVALUATION)).isZero();
+  }
+
+  @Test
+  void emptyManifestsKeepNoStateForAContainerThatWentAway() throws Exception {
+    Harness h = harness().send(withManifests(wedgedIncident(WEDGED)));
+    for (long t = at(80); t < at(110); t += WINDOW) {
+      h.send(idleWindow(WEDGED, t), manifest(WEDGED, t, HOST, true), manifest(WEDGED, t, EDGE, false));
+    }
+    assertThat(h.alerts()).extracting(DeadlockAlert::getEventType)
+        .containsExactly(AlertEventType.OPEN, AlertEventType.RESOLVED);
+    assertThat(h.stateEntries()).isZero();
+    assertThat(h.timers()).isZero();
+
+    // the collectors keep saying "nothing" for a while: no state comes back
+    h.send(manifest(WEDGED, at(110), HOST, false), manifest(WEDGED, at(110), EDGE, false));
+    assertThat(h.stateEntries()).isZero();
+    assertThat(h.timers()).isZero();
+  }
+
+  @Test
+  void aRestoredDetectorGoesOnEvaluatingEarly() throws Exception {
+    List<Observation> events = withManifests(wedgedIncident(WEDGED));
+    Harness before = harness().send(events.stream().filter(o -> o.eventTime < at(60)).toList());
+    var snapshot = before.snapshot();
+
+    Harness after = restored(snapshot).send(events.stream().filter(o -> o.eventTime >= at(60)).toList());
+    assertThat(after.alerts()).singleElement()
+        .satisfies(a -> assertThat(a.getIncidentId()).isEqualTo(DeadlockDetector.incidentId(WEDGED, at(20), RULE)));
+  }
+
   private static void assertSameIncident(DeadlockAlert resolved, DeadlockAlert open) {
     assertThat(resolved.getIncidentId()).isEqualTo(open.getIncidentId());
     assertThat(resolved.getDetectedAt()).isEqualTo(open.getDetectedAt());

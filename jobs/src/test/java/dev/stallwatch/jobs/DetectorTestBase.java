@@ -1,5 +1,6 @@
 package dev.stallwatch.jobs;
 
+import dev.stallwatch.jobs.events.CollectorManifest;
 import dev.stallwatch.jobs.events.Observation;
 import dev.stallwatch.jobs.events.ProfileSummarizer;
 import dev.stallwatch.jobs.events.TrafficChange;
@@ -36,6 +37,8 @@ abstract class DetectorTestBase {
   static final String WEDGED = "c-0f3a9d2e7b41";
   static final String HEALTHY = "c-7c1e55ab9030";
   static final String HOST = "node-a";
+  /** The collector whose proxy counts {@link #upstream} (source "envoy"). */
+  static final String EDGE = "edge-1";
   static final String POD = "checkout-5d9f7c-x2kqp";
   static final String NAMESPACE = "shop";
   static final String GO_1_14_1 = "go1.14.1";
@@ -150,7 +153,7 @@ abstract class DetectorTestBase {
   static Observation upstream(String container, long start, String source, long requests, long timeouts) {
     UpstreamCount u = new UpstreamCount();
     u.source = source;
-    u.host = "edge-1";
+    u.host = EDGE;
     u.windowStartMs = start;
     u.windowEndMs = start + WINDOW;
     u.requests = requests;
@@ -173,6 +176,49 @@ abstract class DetectorTestBase {
     c.actor = actor;
     c.reason = "";
     return Observation.of(c, container);
+  }
+
+  /** A collector's WindowManifest: what {@code host} published for the container and window. */
+  static Observation manifest(String container, long start, String host, boolean profile, String... sources) {
+    CollectorManifest m = new CollectorManifest();
+    m.host = host;
+    m.windowStartMs = start;
+    m.windowEndMs = start + WINDOW;
+    m.profile = profile;
+    m.upstreamSources = sources;
+    return Observation.of(m, container);
+  }
+
+  /**
+   * The events as collectors publish them in real time: window by window, each window's data
+   * followed by the manifests of the hosts that report the container: {@link #HOST} (profiles),
+   * {@link #EDGE} (upstream counts), and any other host a profile window came from.
+   */
+  static List<Observation> withManifests(List<Observation> events) {
+    java.util.TreeMap<Long, List<Observation>> byWindow = new java.util.TreeMap<>();
+    for (Observation o : events) {
+      byWindow.computeIfAbsent(Math.floorDiv(o.eventTime, WINDOW) * WINDOW, w -> new ArrayList<>()).add(o);
+    }
+    List<Observation> out = new ArrayList<>();
+    java.util.Set<String> hosts = new java.util.TreeSet<>(List.of(HOST, EDGE));
+    for (var window : byWindow.entrySet()) {
+      String container = window.getValue().get(0).containerId;
+      out.addAll(window.getValue());
+      for (Observation o : window.getValue()) {
+        if (o.kind == Observation.Kind.PROFILE) {
+          hosts.add(o.profile.host);
+        }
+      }
+      for (String host : hosts) {
+        boolean profile = window.getValue().stream()
+            .anyMatch(o -> o.kind == Observation.Kind.PROFILE && o.profile.host.equals(host));
+        String[] sources = window.getValue().stream()
+            .filter(o -> o.kind == Observation.Kind.UPSTREAM && o.upstream.host.equals(host))
+            .map(o -> o.upstream.source).distinct().toArray(String[]::new);
+        out.add(manifest(container, window.getKey(), host, profile, sources));
+      }
+    }
+    return out;
   }
 
   // --- scenarios ----------------------------------------------------------------------------

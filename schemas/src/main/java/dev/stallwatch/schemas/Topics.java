@@ -11,7 +11,8 @@ import java.util.Objects;
  * ID. A deployment may rename them, so nothing else spells the names out.
  */
 public record Topics(
-    String profiles, String upstream, String traffic, String alerts, String deadLetter, String containerHealth) {
+    String profiles, String upstream, String traffic, String alerts, String deadLetter, String containerHealth,
+    String completeness) {
 
   public static final String DEFAULT_PROFILES = "stallwatch.profiles.v1";
   public static final String DEFAULT_UPSTREAM = "stallwatch.upstream.v1";
@@ -20,6 +21,8 @@ public record Topics(
   public static final String DEFAULT_DEAD_LETTER = "stallwatch.deadletter.v1";
   /** The detector's per-container window summaries, for dashboards. */
   public static final String DEFAULT_CONTAINER_HEALTH = "stallwatch.container-health.v1";
+  /** Collectors' WindowManifests: what they published per container and window. */
+  public static final String DEFAULT_COMPLETENESS = "stallwatch.completeness.v1";
 
   /** The cleanup policy of every topic: see {@link Role#ALERTS} for why alerts are not compacted. */
   public static final String DELETE = "delete";
@@ -48,7 +51,12 @@ public record Topics(
         Duration.ofDays(30)),
     /** The detector's per-window summaries: serve stores them in PostgreSQL at once, so kept briefly. */
     CONTAINER_HEALTH(DEFAULT_CONTAINER_HEALTH, "protobuf stallwatch.v1.ContainerHealth", 12, DELETE,
-        Duration.ofHours(6));
+        Duration.ofHours(6)),
+    /**
+     * Collectors' manifests, one per container and window: small, at the rate of the profile
+     * windows; kept as long as the profiles, since a job that resumes needs both.
+     */
+    COMPLETENESS(DEFAULT_COMPLETENESS, "protobuf stallwatch.v1.WindowManifest", 12, DELETE, Duration.ofHours(12));
 
     /** The key of every topic: the container ID, so one container's records stay in order. */
     public static final String KEY = "container ID (UTF-8)";
@@ -96,22 +104,23 @@ public record Topics(
     Objects.requireNonNull(alerts, "alerts topic");
     Objects.requireNonNull(deadLetter, "dead-letter topic");
     Objects.requireNonNull(containerHealth, "container-health topic");
+    Objects.requireNonNull(completeness, "completeness topic");
   }
 
   public static Topics defaults() {
     return new Topics(DEFAULT_PROFILES, DEFAULT_UPSTREAM, DEFAULT_TRAFFIC, DEFAULT_ALERTS, DEFAULT_DEAD_LETTER,
-        DEFAULT_CONTAINER_HEALTH);
+        DEFAULT_CONTAINER_HEALTH, DEFAULT_COMPLETENESS);
   }
 
   /** These topics with the three input topics renamed, for a collector that publishes elsewhere. */
   public Topics withInputs(String profiles, String upstream, String traffic) {
-    return new Topics(profiles, upstream, traffic, alerts, deadLetter, containerHealth);
+    return new Topics(profiles, upstream, traffic, alerts, deadLetter, containerHealth, completeness);
   }
 
   /** The same names with a suffix, e.g. for a fresh set of topics per test. */
   public Topics withSuffix(String suffix) {
     return new Topics(profiles + suffix, upstream + suffix, traffic + suffix, alerts + suffix, deadLetter + suffix,
-        containerHealth + suffix);
+        containerHealth + suffix, completeness + suffix);
   }
 
   /** The name this deployment gives the topic of {@code role}. */
@@ -123,6 +132,7 @@ public record Topics(
       case ALERTS -> alerts;
       case DEAD_LETTER -> deadLetter;
       case CONTAINER_HEALTH -> containerHealth;
+      case COMPLETENESS -> completeness;
     };
   }
 
@@ -146,11 +156,11 @@ public record Topics(
   }
 
   public List<String> all() {
-    return List.of(profiles, upstream, traffic, alerts, deadLetter, containerHealth);
+    return List.of(profiles, upstream, traffic, alerts, deadLetter, containerHealth, completeness);
   }
 
   /** The topics collectors publish to and the detector reads. */
   public List<String> inputs() {
-    return List.of(profiles, upstream, traffic);
+    return List.of(profiles, upstream, traffic, completeness);
   }
 }

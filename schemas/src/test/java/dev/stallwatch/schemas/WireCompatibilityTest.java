@@ -63,6 +63,6 @@ class WireCompatibilityTest {
   void topicNamesAreTheDesignOnes() {
     assertThat(Topics.defaults().all()).containsExactly("stallwatch.profiles.v1", "stallwatch.upstream.v1",
         "stallwatch.traffic.v1", "stallwatch.alerts.v1", "stallwatch.deadletter.v1",
-        "stallwatch.container-health.v1");
+        "stallwatch.container-health.v1", "stallwatch.completeness.v1");
   }
 }

@@ -12,6 +12,7 @@ import dev.stallwatch.ingest.publish.EventPublisher;
 import dev.stallwatch.ingest.publish.EventSink;
 import dev.stallwatch.ingest.publish.SpoolingPublisher;
 import dev.stallwatch.incidents.web.ApiToken;
+import dev.stallwatch.ingest.publish.WindowManifests;
 import dev.stallwatch.ingest.upstream.PrometheusScrapeSource;
 import dev.stallwatch.ingest.upstream.PushEndpoints;
 import dev.stallwatch.ingest.upstream.UpstreamCollector;
@@ -89,7 +90,8 @@ public final class CollectCommand implements Callable<Integer> {
   Duration window = Collector.DEFAULT_WINDOW;
 
   @Option(names = "--window-grace", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "How long after a window's end its samples may still arrive before it is published (default: 2s).")
+      description = "How long after a window's end its samples and upstream counts may still arrive before it is"
+          + " published (default: 2s); its window manifest follows 1 s later.")
   Duration grace = Collector.DEFAULT_GRACE;
 
   @Option(names = "--perf", paramLabel = "PATH", description = "The perf executable (default: ${DEFAULT-VALUE} on PATH).")
@@ -218,7 +220,7 @@ public final class CollectCommand implements Callable<Integer> {
     Thread.UncaughtExceptionHandler previousHandler = FatalErrors.install("collect");
     try {
       CollectorMetrics metrics = new CollectorMetrics(new PrometheusRegistry());
-      sink = dryRun ? new JsonLinesSink(new FileOutputStream(FileDescriptor.out)) : kafkaSink(metrics.registry());
+      sink = dryRun ? new JsonLinesSink(new FileOutputStream(FileDescriptor.out)) : withManifests(kafkaSink(metrics.registry()), hostName);
       if (listen.isPresent()) {
         http = startHttp(listen.get(), metrics);
         http.onFatalError(e -> FatalErrors.fatal("collect", "an HTTP request", e));
@@ -425,6 +427,19 @@ public final class CollectCommand implements Callable<Integer> {
     }
   }
 
+  /** The completeness signal: a manifest per container and window, a second after the last grace. */
+  private EventSink withManifests(EventSink kafka, String hostName) {
+    Duration delay = grace.plusSeconds(1);
+    if (delay.compareTo(window) >= 0) {
+      throw new UserError("--window-grace " + grace + " leaves no room for window manifests in a " + window
+          + " window: keep the grace under the window minus 1 s");
+    }
+    WindowManifests manifests = new WindowManifests(kafka, hostName, window, delay,
+        WindowManifests.DEFAULT_KEEP_REPORTING, java.time.Clock.systemUTC());
+    manifests.startTimer();
+    return manifests;
+  }
+
   private UpstreamCollector upstream(String hostName, PrometheusRegistry registry) {
     if (upstreamMap == null && !(nginxLogs.isEmpty() && envoyLogs.isEmpty() && envoyScrapes.isEmpty())) {
       throw new UserError("--nginx-log, --envoy-log and --scrape-envoy report upstream addresses, not containers:"
@@ -435,7 +450,9 @@ public final class CollectCommand implements Callable<Integer> {
           .sink(sink)
           .registry(registry)
           .host(hostName)
-          .window(window);
+          .window(window)
+          // one grace for profiles and upstream counts: the window manifest follows both
+          .grace(grace);
       if (upstreamMap != null) {
         builder.addressMap(upstreamMap);
       }

@@ -5,6 +5,7 @@ import dev.stallwatch.ingest.perf.FrameTable;
 import dev.stallwatch.ingest.perf.PerfSample;
 import dev.stallwatch.ingest.perf.PerfScriptReader;
 import dev.stallwatch.ingest.publish.EventSink;
+import dev.stallwatch.ingest.publish.WindowManifests;
 import dev.stallwatch.ingest.upstream.UpstreamMetrics;
 import dev.stallwatch.ingest.window.AlignedWindows;
 import dev.stallwatch.ingest.window.Attribution;
@@ -17,7 +18,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -32,6 +36,8 @@ import java.util.TreeMap;
  * publishes there as a collector would, so that {@code stallwatch demo --serve} exports the collector's series.
  */
 public final class BundlePublisher {
+  /** The host of window manifests for upstream windows of containers the bundle does not place. */
+  static final String REPLAY_HOST = "replay";
   /** What went in, for the log. */
   public record Stats(long samples, long unattributedSamples, long otherEventSamples, long malformedLines,
                       long profileWindows, long upstreamWindows, long trafficEvents, long perfBytes) {}
@@ -82,7 +88,42 @@ public final class BundlePublisher {
     return windows;
   }
 
-  public Stats publish(ReplayBundle bundle, EventSink publisher) {
+  public Stats publish(ReplayBundle bundle, EventSink sink) {
+    // the completeness signal a collector on each host sends, after the windows it lists
+    Map<String, WindowManifests> manifests = new TreeMap<>();
+    Clock end = Clock.fixed(Instant.ofEpochMilli(Long.MAX_VALUE / 2), ZoneOffset.UTC);
+    EventSink publisher = new EventSink() {
+      private WindowManifests of(String host) {
+        return manifests.computeIfAbsent(host.isEmpty() ? REPLAY_HOST : host, h -> new WindowManifests(sink, h,
+            Duration.ofMillis(windowMillis), Duration.ZERO, WindowManifests.DEFAULT_KEEP_REPORTING, end));
+      }
+
+      @Override
+      public void publish(ProfileWindow window) {
+        of(window.getHost()).publish(window);
+      }
+
+      @Override
+      public void publish(UpstreamWindow window) {
+        of(window.getHost()).publish(window);
+      }
+
+      @Override
+      public void publish(TrafficEvent event) {
+        sink.publish(event);
+      }
+
+      @Override
+      public void flush() {
+        manifests.values().forEach(WindowManifests::finish);
+        sink.flush();
+      }
+
+      @Override
+      public void close() {
+        throw new UnsupportedOperationException("the caller owns the sink");
+      }
+    };
     List<ProfileWindow> windows = profileWindows(bundle);
     Map<String, ContainerRef> byId = bundle.containersById();
     for (ProfileWindow window : windows) {

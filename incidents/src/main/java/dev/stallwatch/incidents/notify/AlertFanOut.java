@@ -17,9 +17,11 @@ final class AlertFanOut implements AutoCloseable {
   private final List<ReceiverWorker> workers = new ArrayList<>();
 
   AlertFanOut(List<Notifier> notifiers, HttpClient http, Duration requestTimeout, RetryPolicy retry,
-              DeadLetterSink deadLetters, NotifierMetrics metrics, Consumer<Throwable> onFatal) {
+              DeadLetterSink deadLetters, NotifierMetrics metrics, DeliveryLog deliveryLog,
+              Consumer<Throwable> onFatal) {
     for (Notifier notifier : notifiers) {
-      workers.add(new ReceiverWorker(notifier, http, requestTimeout, retry, deadLetters, metrics, onFatal));
+      workers.add(new ReceiverWorker(notifier, http, requestTimeout, retry, deadLetters, metrics, deliveryLog,
+          onFatal));
     }
     workers.forEach(ReceiverWorker::start);
   }

@@ -45,8 +45,12 @@ import org.slf4j.LoggerFactory;
  * dead-letters the alert for that receiver to {@code stallwatch.deadletter.v1} with headers naming
  * the receiver and the status.
  *
- * <p>Delivery guarantee. Alerts are read {@code read_committed} (only alerts of committed Flink
- * checkpoints) with auto-commit off. An alert's offset is committed only once every receiver
+ * <p>Delivery guarantee. The job writes alerts at least once (as soon as it raises them, no
+ * checkpoint in between), so the same alert event, with the same incident ID, can come twice:
+ * each receiver's worker asks the {@link DeliveryLog} first and does not send an event the
+ * receiver already accepted ({@link JdbcDeliveryLog} in the store survives restarts). Alerts are
+ * read {@code read_committed} (an exactly-once writer's aborted alerts are never paged) with
+ * auto-commit off. An alert's offset is committed only once every receiver
  * accepted it or dead-lettered it, and it is committed as soon as that is true, not on a timer;
  * commits follow topic order, so a slow receiver holds back the commit (never the other
  * receivers' deliveries). Hence:
@@ -94,6 +98,7 @@ public final class AlertNotifier implements AutoCloseable {
   private final Duration shutdownTimeout;
   private final int maxInFlight;
   private final NotifierMetrics metrics;
+  private final DeliveryLog deliveryLog;
   private final Properties kafkaProperties;
   private final String autoOffsetReset;
   private final HttpClient http;
@@ -121,6 +126,7 @@ public final class AlertNotifier implements AutoCloseable {
     this.maxInFlight = builder.maxInFlight;
     this.metrics = builder.metrics != null ? builder.metrics : NotifierMetrics.register(new PrometheusRegistry());
     notifiers.forEach(notifier -> metrics.receiver(notifier.name()));
+    this.deliveryLog = builder.deliveryLog != null ? builder.deliveryLog : new MemoryDeliveryLog();
     this.kafkaProperties = builder.kafkaProperties;
     this.autoOffsetReset = builder.autoOffsetReset;
     this.http = HttpClient.newBuilder()
@@ -225,7 +231,8 @@ public final class AlertNotifier implements AutoCloseable {
         return result(null);
       }
       OffsetTracker tracker = new OffsetTracker();
-      AlertFanOut fanOut = new AlertFanOut(notifiers, http, requestTimeout, retry, deadLetters, metrics, this::fail);
+      AlertFanOut fanOut = new AlertFanOut(notifiers, http, requestTimeout, retry, deadLetters, metrics, deliveryLog,
+          this::fail);
       try {
         Map<TopicPartition, Long> end = drain ? endOffsets(c) : null;
         c.subscribe(List.of(topics.alerts()), new Rebalance(c, tracker));
@@ -446,6 +453,7 @@ public final class AlertNotifier implements AutoCloseable {
     private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private NotifierMetrics metrics;
+    private DeliveryLog deliveryLog;
     private Properties kafkaProperties = new Properties();
     private String autoOffsetReset = "earliest";
 
@@ -505,6 +513,16 @@ public final class AlertNotifier implements AutoCloseable {
     /** Where the delivery counters go (default: a registry of their own that nothing exports). */
     public Builder metrics(NotifierMetrics metrics) {
       this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * What was delivered already, so that an alert that comes again (alerts are written at least
+     * once) is not sent again: {@link JdbcDeliveryLog} survives restarts; default a
+     * {@link MemoryDeliveryLog} that lasts as long as the process.
+     */
+    public Builder deliveryLog(DeliveryLog deliveryLog) {
+      this.deliveryLog = Objects.requireNonNull(deliveryLog, "delivery log");
       return this;
     }
 

@@ -13,6 +13,8 @@ public final class NotifierMetrics {
   private final Counter failures;
   private final Counter attemptErrors;
   private final Counter resends;
+  private final Counter duplicates;
+  private final Counter deliveryLogErrors;
 
   private NotifierMetrics(PrometheusRegistry registry) {
     deliveries = Counter.builder()
@@ -36,6 +38,16 @@ public final class NotifierMetrics {
         .help("Re-sends of still-firing incidents a receiver accepted (Alertmanager)")
         .labelNames("receiver")
         .register(registry);
+    duplicates = Counter.builder()
+        .name("stallwatch_notifier_duplicates_total")
+        .help("Alert events not sent again because the receiver had accepted them before (the delivery log)")
+        .labelNames("receiver")
+        .register(registry);
+    deliveryLogErrors = Counter.builder()
+        .name("stallwatch_notifier_delivery_log_errors_total")
+        .help("Reads or writes of the delivery log that failed; the event was sent regardless")
+        .labelNames("receiver")
+        .register(registry);
   }
 
   public static NotifierMetrics register(PrometheusRegistry registry) {
@@ -51,6 +63,20 @@ public final class NotifierMetrics {
     failures.initLabelValues(receiver);
     attemptErrors.initLabelValues(receiver);
     resends.initLabelValues(receiver);
+    duplicates.initLabelValues(receiver);
+    deliveryLogErrors.initLabelValues(receiver);
+  }
+
+  void duplicate(String receiver) {
+    duplicates.labelValues(receiver).inc();
+  }
+
+  void deliveryLogError(String receiver) {
+    deliveryLogErrors.labelValues(receiver).inc();
+  }
+
+  public long duplicates(String receiver) {
+    return duplicates.labelValues(receiver).getLongValue();
   }
 
   void delivered(String receiver) {

@@ -30,6 +30,7 @@ final class ReceiverWorker {
   private final RetryPolicy retry;
   private final DeadLetterSink deadLetters;
   private final NotifierMetrics metrics;
+  private final DeliveryLog deliveryLog;
   private final Consumer<Throwable> onFatal;
   private final LinkedBlockingQueue<PendingAlert> queue = new LinkedBlockingQueue<>();
   private final AtomicLong delivered = new AtomicLong();
@@ -38,7 +39,9 @@ final class ReceiverWorker {
   private volatile boolean stopping;
 
   ReceiverWorker(Notifier notifier, HttpClient http, Duration requestTimeout, RetryPolicy retry,
-                 DeadLetterSink deadLetters, NotifierMetrics metrics, Consumer<Throwable> onFatal) {
+                 DeadLetterSink deadLetters, NotifierMetrics metrics, DeliveryLog deliveryLog,
+                 Consumer<Throwable> onFatal) {
+    this.deliveryLog = deliveryLog;
     this.notifier = notifier;
     this.http = http;
     this.requestTimeout = requestTimeout;
@@ -109,6 +112,13 @@ final class ReceiverWorker {
 
   private void deliver(PendingAlert pending) throws InterruptedException {
     DeadlockAlert alert = pending.alert();
+    if (alreadyDelivered(alert)) {
+      metrics.duplicate(notifier.name());
+      LOG.info("{}: {} alert for incident {} was delivered before; not sending it again", notifier.name(),
+          alert.getEventType(), alert.getIncidentId());
+      pending.receiverDone();
+      return;
+    }
     HttpRequest request;
     try {
       request = withTimeout(notifier.request(alert));
@@ -125,6 +135,7 @@ final class ReceiverWorker {
         delivered.incrementAndGet();
         metrics.delivered(notifier.name());
         notifier.accepted(alert);
+        remember(alert);
         LOG.info("{}: {} alert for incident {} (container {}) accepted ({}) after {} attempt(s)", notifier.name(),
             alert.getEventType(), alert.getIncidentId(), alert.getContainerId(), result.status(), attempt);
         pending.receiverDone();
@@ -148,6 +159,31 @@ final class ReceiverWorker {
       LOG.warn("{}: {} alert for incident {}: attempt {} failed ({}); retrying in {} ms", notifier.name(),
           alert.getEventType(), alert.getIncidentId(), attempt, result.describe(), wait.toMillis());
       TimeUnit.NANOSECONDS.sleep(wait.toNanos());
+    }
+  }
+
+  /**
+   * Alerts come at least once. A log that cannot answer does not stop the page: a repeated
+   * trigger folds into the open PagerDuty incident by its dedup_key, a missed page is worse.
+   */
+  private boolean alreadyDelivered(DeadlockAlert alert) {
+    try {
+      return deliveryLog.delivered(alert.getIncidentId(), notifier.name(), alert.getEventType());
+    } catch (RuntimeException e) {
+      metrics.deliveryLogError(notifier.name());
+      LOG.warn("{}: cannot tell whether incident {} was delivered ({}); sending it", notifier.name(),
+          alert.getIncidentId(), e.toString());
+      return false;
+    }
+  }
+
+  private void remember(DeadlockAlert alert) {
+    try {
+      deliveryLog.record(alert.getIncidentId(), notifier.name(), alert.getEventType());
+    } catch (RuntimeException e) {
+      metrics.deliveryLogError(notifier.name());
+      LOG.warn("{}: could not record the delivery of incident {} ({}); a redelivered copy would be sent again",
+          notifier.name(), alert.getIncidentId(), e.toString());
     }
   }
 

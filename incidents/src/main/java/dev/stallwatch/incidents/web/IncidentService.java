@@ -5,6 +5,7 @@ import dev.stallwatch.incidents.health.HealthIngestor;
 import dev.stallwatch.incidents.health.HealthStore;
 import dev.stallwatch.incidents.notify.AlertNotifier;
 import dev.stallwatch.incidents.notify.AlertmanagerNotifier;
+import dev.stallwatch.incidents.notify.JdbcDeliveryLog;
 import dev.stallwatch.incidents.notify.Notifier;
 import dev.stallwatch.incidents.notify.NotifierMetrics;
 import dev.stallwatch.incidents.query.Incident;
@@ -313,6 +314,8 @@ public final class IncidentService implements AutoCloseable {
               .kafkaProperties(kafkaProperties)
               .notifiers(notifiers)
               .metrics(NotifierMetrics.register(registry))
+              // alerts come at least once: what went out survives a restart in the store
+              .deliveryLog(new JdbcDeliveryLog(database.dataSource()))
               .build();
           notifier.start();
           web.healthCheck("notifier", notifierHealth(notifier));

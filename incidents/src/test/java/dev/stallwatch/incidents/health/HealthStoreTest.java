@@ -78,7 +78,7 @@ class HealthStoreTest {
 
   @Test
   void theMigrationCreatesAPartitionedTableWithItsTimeIndex() throws SQLException {
-    assertThat(database.schemaVersion()).isEqualTo("3");
+    assertThat(database.schemaVersion()).isEqualTo("4");
     assertThat(strings("SELECT relkind::text FROM pg_class WHERE relname = 'container_health'")).containsExactly("p");
     assertThat(strings("SELECT pg_get_partkeydef('container_health'::regclass)")).containsExactly("RANGE (window_end)");
     assertThat(strings("SELECT indexname FROM pg_indexes WHERE tablename = 'container_health' ORDER BY 1"))

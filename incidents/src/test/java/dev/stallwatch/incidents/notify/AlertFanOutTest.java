@@ -146,7 +146,7 @@ class AlertFanOutTest {
       receiver.respond((request, index) -> 400);
       AlertFanOut fanOut = new AlertFanOut(List.of(new TestNotifier("webhook", receiver.url("/"))),
           HttpClient.newHttpClient(), WAIT, FanOutHarness.FAST_RETRIES, broken,
-          NotifierMetrics.register(new PrometheusRegistry()), fatal::add);
+          NotifierMetrics.register(new PrometheusRegistry()), new MemoryDeliveryLog(), fatal::add);
       CountDownLatch done = new CountDownLatch(1);
       DeadlockAlert alert = TestAlerts.open(INCIDENT);
       fanOut.submit(alert, FanOutHarness.source(0), done::countDown);

@@ -21,7 +21,8 @@ final class FanOutHarness implements AutoCloseable {
 
   FanOutHarness(RetryPolicy retry, Notifier... notifiers) {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    fanOut = new AlertFanOut(List.of(notifiers), http, Duration.ofSeconds(5), retry, deadLetters, metrics, fatal::add);
+    fanOut = new AlertFanOut(List.of(notifiers), http, Duration.ofSeconds(5), retry, deadLetters, metrics,
+        new MemoryDeliveryLog(), fatal::add);
   }
 
   FanOutHarness(Notifier... notifiers) {

@@ -34,7 +34,7 @@ class EmbeddedPostgresServerTest {
     assertThat(dataDir.resolve("postgres/postgresql.conf")).exists();
     try (IncidentDatabase second = IncidentDatabase.open(DatabaseOptions.embedded(dataDir))) {
       assertThat(stored(second, "kept")).isTrue();
-      assertThat(second.schemaVersion()).isEqualTo("3");
+      assertThat(second.schemaVersion()).isEqualTo("4");
     }
   }
 

@@ -50,14 +50,14 @@ class IncidentStoreTest {
 
   @Test
   void migrationsCreateTheTableIndexesAndReaderRole() throws SQLException {
-    assertThat(database.schemaVersion()).isEqualTo("3");
+    assertThat(database.schemaVersion()).isEqualTo("4");
     assertThat(strings("SELECT indexname FROM pg_indexes WHERE tablename = 'incidents'")).contains(
         "incidents_pkey", "incidents_detected_idx", "incidents_container_idx", "incidents_host_idx",
         "incidents_namespace_idx", "incidents_signature_idx", "incidents_open_idx");
     assertThat(strings("SELECT data_type FROM information_schema.columns WHERE table_name = 'incidents' "
         + "AND column_name = 'evidence'")).containsExactly("jsonb");
     assertThat(strings("SELECT version FROM flyway_schema_history WHERE success ORDER BY installed_rank"))
-        .containsExactly("1", "2", "3");
+        .containsExactly("1", "2", "3", "4");
     assertThat(strings("SELECT rolname FROM pg_roles WHERE rolname = 'stallwatch_reader' AND NOT rolcanlogin"))
         .containsExactly("stallwatch_reader");
   }

@@ -4,6 +4,7 @@ import dev.stallwatch.schemas.Topics;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -59,6 +60,11 @@ public final class EventPublisher implements EventSink {
   @Override
   public void publish(TrafficEvent event) {
     send(topics.traffic(), event.getContainerId(), event.toByteArray());
+  }
+
+  @Override
+  public void publish(WindowManifest manifest) {
+    send(topics.completeness(), manifest.getContainerId(), manifest.toByteArray());
   }
 
   /** Waits until everything sent so far is acknowledged; throws if any send failed. */

@@ -3,6 +3,7 @@ package dev.stallwatch.ingest.publish;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,7 @@ import java.util.Objects;
  */
 record SpoolRecord(Kind kind, String key, byte[] value) {
   enum Kind {
-    PROFILE(1), UPSTREAM(2), TRAFFIC(3);
+    PROFILE(1), UPSTREAM(2), TRAFFIC(3), MANIFEST(4);
 
     final byte code;
 
@@ -53,6 +54,10 @@ record SpoolRecord(Kind kind, String key, byte[] value) {
 
   static SpoolRecord of(TrafficEvent event) {
     return new SpoolRecord(Kind.TRAFFIC, event.getContainerId(), event.toByteArray());
+  }
+
+  static SpoolRecord of(WindowManifest manifest) {
+    return new SpoolRecord(Kind.MANIFEST, manifest.getContainerId(), manifest.toByteArray());
   }
 
   byte[] body() {

@@ -4,6 +4,7 @@ import dev.stallwatch.schemas.Topics;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -138,6 +139,11 @@ public final class SpoolingPublisher implements EventSink {
   @Override
   public void publish(TrafficEvent event) {
     append(SpoolRecord.of(event));
+  }
+
+  @Override
+  public void publish(WindowManifest manifest) {
+    append(SpoolRecord.of(manifest));
   }
 
   private void append(SpoolRecord record) {
@@ -414,6 +420,7 @@ public final class SpoolingPublisher implements EventSink {
       case PROFILE -> topics.profiles();
       case UPSTREAM -> topics.upstream();
       case TRAFFIC -> topics.traffic();
+      case MANIFEST -> topics.completeness();
     };
   }
 

@@ -2,8 +2,8 @@ package dev.stallwatch.jobs.events;
 
 /**
  * One decoded record of the three input topics, as a small Flink POJO (no protobuf classes, no
- * Kryo): exactly one of {@link #profile}, {@link #upstream}, {@link #traffic} or {@link
- * #deadLetter} is set, as {@link #kind} says.
+ * Kryo): exactly one of {@link #profile}, {@link #upstream}, {@link #traffic}, {@link
+ * #manifest} or {@link #deadLetter} is set, as {@link #kind} says.
  */
 public class Observation {
 
@@ -11,6 +11,8 @@ public class Observation {
     PROFILE,
     UPSTREAM,
     TRAFFIC,
+    /** A collector is through with a window: what it published for it. */
+    MANIFEST,
     /** Could not be decoded; never reaches the detector. */
     DEAD_LETTER
   }
@@ -23,6 +25,7 @@ public class Observation {
   public ProfileSummary profile;
   public UpstreamCount upstream;
   public TrafficChange traffic;
+  public CollectorManifest manifest;
   public DeadLetter deadLetter;
 
   public Observation() {}
@@ -51,6 +54,15 @@ public class Observation {
     o.containerId = containerId;
     o.eventTime = traffic.timestampMs;
     o.traffic = traffic;
+    return o;
+  }
+
+  public static Observation of(CollectorManifest manifest, String containerId) {
+    Observation o = new Observation();
+    o.kind = Kind.MANIFEST;
+    o.containerId = containerId;
+    o.eventTime = manifest.windowStartMs;
+    o.manifest = manifest;
     return o;
   }
 

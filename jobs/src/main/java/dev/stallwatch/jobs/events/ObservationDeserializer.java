@@ -4,6 +4,7 @@ import dev.stallwatch.jobs.DetectorOptions;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import java.util.Objects;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -21,11 +22,15 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
   public enum Payload {
     PROFILE_WINDOW,
     UPSTREAM_WINDOW,
-    TRAFFIC_EVENT
+    TRAFFIC_EVENT,
+    WINDOW_MANIFEST
   }
 
   /** Longest container ID accepted (a Docker/CRI ID is 64 hex digits; room for prefixes). */
   public static final int MAX_CONTAINER_ID_LENGTH = 256;
+
+  /** Bounds the keyed state one manifest can add. */
+  static final int MAX_MANIFEST_SOURCES = 64;
 
   private final Payload payload;
   private final ProfileSummarizer summarizer;
@@ -47,6 +52,10 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
 
   public static ObservationDeserializer traffic() {
     return new ObservationDeserializer(Payload.TRAFFIC_EVENT, null, DEFAULT_LIMITS);
+  }
+
+  public static ObservationDeserializer manifests() {
+    return new ObservationDeserializer(Payload.WINDOW_MANIFEST, null, DEFAULT_LIMITS);
   }
 
   private static final InputLimits DEFAULT_LIMITS = InputLimits.of(DetectorOptions.defaults());
@@ -85,6 +94,7 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
       case PROFILE_WINDOW -> profile(ProfileWindow.parseFrom(value));
       case UPSTREAM_WINDOW -> upstream(UpstreamWindow.parseFrom(value));
       case TRAFFIC_EVENT -> traffic(TrafficEvent.parseFrom(value));
+      case WINDOW_MANIFEST -> manifest(WindowManifest.parseFrom(value));
     };
   }
 
@@ -151,6 +161,25 @@ public final class ObservationDeserializer implements KafkaRecordDeserialization
     t.actor = te.getActor();
     t.reason = te.getReason();
     return Observation.of(t, te.getContainerId());
+  }
+
+  private Observation manifest(WindowManifest wm) throws InvalidRecordException {
+    checkContainerId("WindowManifest", wm.getContainerId());
+    if (wm.getHost().isEmpty()) {
+      throw new InvalidRecordException("WindowManifest without host");
+    }
+    limits.checkWindow("WindowManifest", wm.getWindowStartMs(), wm.getWindowEndMs());
+    if (wm.getUpstreamSourcesCount() > MAX_MANIFEST_SOURCES) {
+      throw new InvalidRecordException("WindowManifest lists " + wm.getUpstreamSourcesCount()
+          + " upstream sources, more than " + MAX_MANIFEST_SOURCES);
+    }
+    CollectorManifest m = new CollectorManifest();
+    m.host = wm.getHost();
+    m.windowStartMs = wm.getWindowStartMs();
+    m.windowEndMs = wm.getWindowEndMs();
+    m.profile = wm.getProfile();
+    m.upstreamSources = wm.getUpstreamSourcesList().toArray(new String[0]);
+    return Observation.of(m, wm.getContainerId());
   }
 
   private static void checkContainerId(String message, String id) throws InvalidRecordException {

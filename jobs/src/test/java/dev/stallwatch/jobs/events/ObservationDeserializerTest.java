@@ -10,6 +10,7 @@ import dev.stallwatch.jobs.DetectorOptions;
 import dev.stallwatch.schemas.v1.ProfileWindow;
 import dev.stallwatch.schemas.v1.Stack;
 import dev.stallwatch.schemas.v1.WeightUnit;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -47,6 +48,32 @@ class ObservationDeserializerTest {
     assertThat(o.deadLetter.value).isEqualTo(garbage);
     assertThat(o.deadLetter.error).startsWith("InvalidProtocolBufferException: ");
     assertThat(o.deadLetter.reason).isEqualTo(DeadLetterReason.UNDECODABLE);
+  }
+
+  @Test
+  void windowManifestsDecodeAndBrokenOnesAreDeadLetters() {
+    byte[] manifest = WindowManifest.newBuilder().setHost("node-a").setContainerId("c-1")
+        .setWindowStartMs(T).setWindowEndMs(T + 10_000).setProfile(true).addUpstreamSources("nginx")
+        .build().toByteArray();
+    Observation o = decode(ObservationDeserializer.manifests().withLimits(LIMITS), "stallwatch.completeness.v1", manifest);
+    assertThat(o.kind).isEqualTo(Observation.Kind.MANIFEST);
+    assertThat(o.containerId).isEqualTo("c-1");
+    assertThat(o.eventTime).isEqualTo(T);
+    assertThat(o.manifest.host).isEqualTo("node-a");
+    assertThat(o.manifest.profile).isTrue();
+    assertThat(o.manifest.upstreamSources).containsExactly("nginx");
+
+    byte[] noHost = WindowManifest.newBuilder().setContainerId("c-1").setWindowStartMs(T).setWindowEndMs(T + 10_000)
+        .build().toByteArray();
+    assertThat(decode(ObservationDeserializer.manifests().withLimits(LIMITS), "m", noHost).deadLetter.error)
+        .isEqualTo("WindowManifest without host");
+    WindowManifest.Builder many = WindowManifest.newBuilder().setHost("h").setContainerId("c-1")
+        .setWindowStartMs(T).setWindowEndMs(T + 10_000);
+    for (int i = 0; i <= ObservationDeserializer.MAX_MANIFEST_SOURCES; i++) {
+      many.addUpstreamSources("s" + i);
+    }
+    assertThat(decode(ObservationDeserializer.manifests().withLimits(LIMITS), "m", many.build().toByteArray()).deadLetter.error)
+        .contains("more than " + ObservationDeserializer.MAX_MANIFEST_SOURCES);
   }
 
   @Test
