@@ -16,7 +16,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "job",
@@ -29,6 +31,9 @@ import picocli.CommandLine.Option;
         ""})
 public final class JobCommand implements Callable<Integer> {
   static final Duration RUNNING_TIMEOUT = Duration.ofMinutes(2);
+
+  @Spec
+  CommandSpec spec;
 
   @Mixin
   JobArguments job;
@@ -135,8 +140,8 @@ public final class JobCommand implements Callable<Integer> {
     } catch (java.net.ConnectException e) {
       throw new UserError("--flink-rest " + flinkRest + ": cannot connect (" + e.getMessage() + ")", e);
     }
-    System.out.println("job-id  " + jobId);
-    System.out.println("web-ui  " + flink.webUi(jobId));
+    spec.commandLine().getOut().println("job-id  " + jobId);
+    spec.commandLine().getOut().println("web-ui  " + flink.webUi(jobId));
     Instant deadline = Instant.now().plus(RUNNING_TIMEOUT);
     while (Instant.now().isBefore(deadline)) {
       String state = flink.jobState(jobId);

@@ -5,7 +5,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 
 @Command(
@@ -17,6 +19,9 @@ import picocli.CommandLine.Parameters;
             + " nothing is alerted twice.",
         ""})
 public final class JobStopCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
   @Parameters(paramLabel = "JOB_ID", description = "The job's ID (printed by the submit, or in the web UI).")
   String jobId;
 
@@ -44,7 +49,7 @@ public final class JobStopCommand implements Callable<Integer> {
     } catch (java.net.ConnectException e) {
       throw new UserError("--flink-rest " + flinkRest + ": cannot connect (" + e.getMessage() + ")", e);
     }
-    System.out.println("savepoint  " + path);
+    spec.commandLine().getOut().println("savepoint  " + path);
     return 0;
   }
 }

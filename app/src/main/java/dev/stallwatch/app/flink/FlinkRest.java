@@ -126,9 +126,9 @@ public final class FlinkRest {
     JsonNode exceptions = send(HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "/exceptions")).GET());
     JsonNode history = exceptions.path("exceptionHistory").path("entries");
     if (history.isArray() && !history.isEmpty()) {
-      return firstLine(history.get(0).path("stacktrace").asText(""));
+      return rootCauseOf(history.get(0).path("stacktrace").asText(""));
     }
-    return firstLine(exceptions.path("root-exception").asText(""));
+    return rootCauseOf(exceptions.path("root-exception").asText(""));
   }
 
   /**
@@ -169,12 +169,24 @@ public final class FlinkRest {
         HttpResponse.BodyHandlers.ofString());
     JsonNode body = response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
     if (response.statusCode() / 100 != 2) {
-      String errors = body.path("errors").isArray() && !body.path("errors").isEmpty()
-          ? firstLine(body.path("errors").get(body.path("errors").size() > 1 ? 1 : 0).asText())
-          : response.body();
-      throw new IOException("Flink " + request.build().uri() + ": HTTP " + response.statusCode() + ": " + errors);
+      StringBuilder errors = new StringBuilder();
+      body.path("errors").forEach(e -> errors.append(e.asText()).append('\n'));
+      throw new IOException("Flink " + request.build().uri() + ": HTTP " + response.statusCode() + ": "
+          + rootCauseOf(errors.isEmpty() ? response.body() : errors.toString()));
     }
     return body;
+  }
+
+  /** The innermost "Caused by" of a Java stack trace in Flink's error text, else its first line. */
+  static String rootCauseOf(String text) {
+    String cause = null;
+    for (String line : text.split("\n")) {
+      String t = line.strip();
+      if (t.startsWith("Caused by: ")) {
+        cause = t.substring("Caused by: ".length());
+      }
+    }
+    return cause != null ? cause : firstLine(text);
   }
 
   private static String firstLine(String text) {
