@@ -49,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  * nothing for the others, and a container-health record for every window of every container.
  *
  * <p>{@code -Dstallwatch.cluster.tm-kills=N} (default 2) sets the TaskManager kills;
- * {@code -Dstallwatch.cluster.cases=tm} runs only those (bench/cluster-failover.sh).
+ * {@code -Dstallwatch.cluster.cases=tm} runs only those (bench/cluster-failover.sh);
+ * {@code -Dstallwatch.cluster.neighbours=N} (default 3) healthy containers besides (bench/cluster-checkpoints.sh).
  */
 class ClusterFailoverITCase {
   /** Windows between two incidents' spikes: a kill and its recovery fit in between. */
@@ -103,7 +104,7 @@ class ClusterFailoverITCase {
       Set<String> silent = new HashSet<>();
       silent.add(fleet.add("checkout", Role.DRAINED_IDLE, FIRST_SPIKE + 2).containerId());
       silent.add(fleet.add("indexer", Role.DRAINED_BUSY, FIRST_SPIKE + SPACING + 2).containerId());
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < Integer.getInteger("stallwatch.cluster.neighbours", 3); i++) {
         silent.add(fleet.add("neighbour-" + i, Role.HEALTHY, 0).containerId());
       }
       int lastWindow = cases.get(cases.size() - 1).incident().restartWindow() + 4;

@@ -27,6 +27,26 @@ import java.util.stream.Collectors;
 final class FlinkCluster implements AutoCloseable {
   static final int SLOTS_PER_TASK_MANAGER = 2;
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * What Flink's distribution puts in env.java.default-opts.all and its scripts pass to every JVM:
+   * without them the JobManager cannot even build a job graph on Java 17.
+   */
+  static final List<String> FLINK_DEFAULT_JVM_OPTIONS = List.of(
+      "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+      "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+      "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+      "--add-opens=java.base/java.lang=ALL-UNNAMED",
+      "--add-opens=java.base/java.net=ALL-UNNAMED",
+      "--add-opens=java.base/java.io=ALL-UNNAMED",
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+      "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+      "--add-opens=java.base/java.text=ALL-UNNAMED",
+      "--add-opens=java.base/java.time=ALL-UNNAMED",
+      "--add-opens=java.base/java.util=ALL-UNNAMED",
+      "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+      "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+      "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
 
   private final Path dir;
   private final Path conf;
@@ -89,9 +109,10 @@ final class FlinkCluster implements AutoCloseable {
         "web.upload.dir: " + Files.createDirectories(dir.resolve("uploads")),
         "io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp")),
         ""));
-    List<String> baseJvm = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    List<String> baseJvm = new ArrayList<>(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-Djava.io.tmpdir=" + dir.resolve("tmp"), "-Dlog4j.configurationFile=" + log4j,
-        "-Dlog4j2.configurationFile=" + log4j);
+        "-Dlog4j2.configurationFile=" + log4j));
+    baseJvm.addAll(FLINK_DEFAULT_JVM_OPTIONS);
     List<String> tm = resourceParams(dir, classpath, baseJvm, conf, "GET_TM_RESOURCE_PARAMS");
     List<String> jm = resourceParams(dir, classpath, baseJvm, conf, "GET_JM_RESOURCE_PARAMS");
     FlinkCluster cluster = new FlinkCluster(dir, conf, classpath, baseJvm, rest,
@@ -160,7 +181,7 @@ final class FlinkCluster implements AutoCloseable {
 
   /** Waits until {@code count} TaskManagers are registered with the JobManager. */
   void awaitTaskManagers(int count) {
-    await(count + " TaskManagers registered").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+    await(count + " TaskManagers registered").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500))
         .ignoreExceptions()
         .until(() -> get("taskmanagers").path("taskmanagers").size() >= count);
   }

@@ -85,7 +85,7 @@ final class KafkaCluster implements AutoCloseable {
     }
     cluster.brokers.forEach(JvmProcess::start);
     try (Admin admin = cluster.admin()) {
-      await("3 Kafka brokers").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+      await("3 Kafka brokers").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500))
           .ignoreExceptions()
           .until(() -> admin.describeCluster().nodes().get().size() == BROKERS);
     }
