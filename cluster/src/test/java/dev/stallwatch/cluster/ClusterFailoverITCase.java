@@ -82,6 +82,7 @@ class ClusterFailoverITCase {
           Failure.SAVEPOINT_UPGRADE));
     }
 
+    Path upgradedRules = upgradedRules();
     try (StallwatchCluster cluster = StallwatchCluster.start(dir);
          PagerDutyReceiver pagerDuty = new PagerDutyReceiver()) {
       List<String> jobFlags = List.of("--checkpoint-interval", "2s",
@@ -109,7 +110,6 @@ class ClusterFailoverITCase {
       }
       int lastWindow = cases.get(cases.size() - 1).incident().restartWindow() + 4;
 
-      Path upgradedRules = upgradedRules();
       AlertNotifier notifier = AlertNotifier.builder()
           .bootstrapServers(cluster.kafka.bootstrapServers())
           .topics(cluster.topics)
@@ -304,12 +304,12 @@ class ClusterFailoverITCase {
 
   private static Path upgradedRules() throws Exception {
     String rules;
-    try (InputStream in = SignatureRules.class.getResourceAsStream("rules/" + SignatureRules.DEFAULT_RESOURCE)) {
+    try (InputStream in = SignatureRules.class.getResourceAsStream(SignatureRules.DEFAULT_RESOURCE)) {
       rules = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     String upgraded = rules.replaceFirst("(title: \"Go 1.14 timer self-deadlock[^\"]*)\"", "$1 (rules v2)\"");
     assertThat(upgraded).isNotEqualTo(rules);
-    return Files.writeString(Files.createTempFile("rules-v2", ".yaml"), upgraded);
+    return Files.writeString(Files.createTempFile("rules-v2", ".yaml"), upgraded); // in target/ (java.io.tmpdir)
   }
 
   private static List<String> concat(List<String> a, List<String> b) {

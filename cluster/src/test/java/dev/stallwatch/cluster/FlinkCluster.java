@@ -117,11 +117,16 @@ final class FlinkCluster implements AutoCloseable {
     List<String> jm = resourceParams(dir, classpath, baseJvm, conf, "GET_JM_RESOURCE_PARAMS");
     FlinkCluster cluster = new FlinkCluster(dir, conf, classpath, baseJvm, rest,
         split(tm.get(0)), split(tm.get(1)), split(jm.get(0)), split(jm.get(1)));
-    cluster.jobManager.start();
-    for (int i = 0; i < taskManagers; i++) {
-      cluster.addTaskManager();
+    try {
+      cluster.jobManager.start();
+      for (int i = 0; i < taskManagers; i++) {
+        cluster.addTaskManager();
+      }
+      cluster.awaitTaskManagers(taskManagers);
+    } catch (RuntimeException | Error e) {
+      cluster.close(); // no Flink process outlives a failed start
+      throw e;
     }
-    cluster.awaitTaskManagers(taskManagers);
     return cluster;
   }
 

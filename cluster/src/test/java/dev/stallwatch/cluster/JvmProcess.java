@@ -50,6 +50,9 @@ final class JvmProcess implements AutoCloseable {
       Files.writeString(log, "---- start " + (++starts) + " ----\n",
           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
       process = builder.start();
+      Process started = process;
+      // a test JVM that dies (failsafe's timeout) takes its cluster with it
+      Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly, name + "-reaper"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name, e);
     }

@@ -88,6 +88,9 @@ final class KafkaCluster implements AutoCloseable {
       await("3 Kafka brokers").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500))
           .ignoreExceptions()
           .until(() -> admin.describeCluster().nodes().get().size() == BROKERS);
+    } catch (RuntimeException | Error e) {
+      cluster.close(); // no broker outlives a failed start
+      throw e;
     }
     return cluster;
   }
