@@ -21,6 +21,10 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -105,8 +109,18 @@ public final class DeadlockDetectionJob {
     return b.bounded;
   }
 
+  /** The state backend set on the builder, or null for the environment's. */
+  public String stateBackend() {
+    return b.stateBackend;
+  }
+
+  public String checkpointDirectory() {
+    return b.checkpointDirectory;
+  }
+
   /** Builds the job graph into the environment (enabling checkpointing when it is off). */
   public void addTo(StreamExecutionEnvironment env) {
+    configureState(env);
     ensureCheckpointing(env);
     WatermarkStrategy<Observation> eventTime = eventTime();
 
@@ -150,18 +164,16 @@ public final class DeadlockDetectionJob {
   }
 
   /**
-   * Runs the job on a cluster: {@code --bootstrap-servers HOST:PORT [--rules FILE]
-   * [--options FILE] [--set KEY=VALUE]... [--topic-suffix S] [--group-id ID]
-   * [--transactional-id-prefix P] [--bounded]}; {@code --help} lists the detector options.
+   * Runs the job on a cluster ({@code flink run -c} this class, or the REST API's jar run); the
+   * arguments are {@link JobArguments}' ({@code --help} lists them). Bad arguments throw, never
+   * exit: under the REST API this runs inside the JobManager.
    */
   public static void main(String[] args) throws Exception {
     Builder builder;
     try {
       builder = JobArguments.parse(args);
     } catch (IllegalArgumentException e) {
-      System.err.println(JOB_NAME + ": " + e.getMessage());
-      System.exit(2);
-      return;
+      throw new IllegalArgumentException(JOB_NAME + ": " + e.getMessage(), e);
     }
     if (builder == null) {
       System.out.println(JobArguments.usage());
@@ -193,6 +205,25 @@ public final class DeadlockDetectionJob {
     return WatermarkStrategy.<Observation>forBoundedOutOfOrderness(b.options.outOfOrderness())
         .withTimestampAssigner(new ObservationTimestamps())
         .withIdleness(b.options.idleness());
+  }
+
+  /** RocksDB with incremental checkpoints, retained on cancel so an operator can resume from the latest. */
+  private void configureState(StreamExecutionEnvironment env) {
+    Configuration conf = new Configuration();
+    if (b.stateBackend != null) {
+      conf.set(StateBackendOptions.STATE_BACKEND, b.stateBackend);
+      conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, "rocksdb".equals(b.stateBackend));
+    }
+    if (b.checkpointDirectory != null) {
+      conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+      conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, b.checkpointDirectory);
+      conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+          ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    }
+    if (conf.keySet().isEmpty()) {
+      return; // the environment's (the cluster's) settings stand
+    }
+    env.configure(conf);
   }
 
   private void ensureCheckpointing(StreamExecutionEnvironment env) {
@@ -316,6 +347,8 @@ public final class DeadlockDetectionJob {
     private String groupId = DEFAULT_GROUP_ID;
     private String transactionalIdPrefix = DEFAULT_TRANSACTIONAL_ID_PREFIX;
     private Duration checkpointInterval;
+    private String stateBackend;
+    private String checkpointDirectory;
     private Source<Observation, ?, ?> profilesSource;
     private Source<Observation, ?, ?> upstreamSource;
     private Source<Observation, ?, ?> trafficSource;
@@ -340,6 +373,8 @@ public final class DeadlockDetectionJob {
       c.groupId = groupId;
       c.transactionalIdPrefix = transactionalIdPrefix;
       c.checkpointInterval = checkpointInterval;
+      c.stateBackend = stateBackend;
+      c.checkpointDirectory = checkpointDirectory;
       c.profilesSource = profilesSource;
       c.upstreamSource = upstreamSource;
       c.trafficSource = trafficSource;
@@ -424,6 +459,25 @@ public final class DeadlockDetectionJob {
         throw new IllegalArgumentException("checkpointInterval must be > 0, got " + interval);
       }
       this.checkpointInterval = interval;
+      return this;
+    }
+
+    /**
+     * State backend, {@code rocksdb} (with incremental checkpoints) or {@code hashmap}; default:
+     * the environment's.
+     */
+    public Builder stateBackend(String stateBackend) {
+      String backend = requireText(stateBackend, "stateBackend");
+      if (!backend.equals("rocksdb") && !backend.equals("hashmap")) {
+        throw new IllegalArgumentException("stateBackend must be rocksdb or hashmap, got " + backend);
+      }
+      this.stateBackend = backend;
+      return this;
+    }
+
+    /** Checkpoint directory URI ({@code file:///...}, {@code s3://...}); default: the environment's. */
+    public Builder checkpointDirectory(String uri) {
+      this.checkpointDirectory = requireText(uri, "checkpointDirectory");
       return this;
     }
 
