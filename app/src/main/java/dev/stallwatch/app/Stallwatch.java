@@ -8,6 +8,7 @@ import dev.stallwatch.app.cli.IncidentsCommand;
 import dev.stallwatch.app.cli.JobCommand;
 import dev.stallwatch.app.cli.ReplayCommand;
 import dev.stallwatch.app.cli.ServeCommand;
+import dev.stallwatch.app.cli.UpCommand;
 import dev.stallwatch.app.cli.UserError;
 import dev.stallwatch.app.replay.BundleException;
 import java.io.PrintWriter;
@@ -34,6 +35,7 @@ import picocli.CommandLine.Command;
         IncidentsCommand.class,
         DrainCommand.class,
         ServeCommand.class,
+        UpCommand.class,
         CommandLine.HelpCommand.class})
 public final class Stallwatch implements Runnable {
   public static final int EXIT_OK = 0;

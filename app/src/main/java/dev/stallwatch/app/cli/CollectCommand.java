@@ -196,6 +196,8 @@ public final class CollectCommand implements Callable<Integer> {
 
   private final Object stopLock = new Object();
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** Counted down once perf and the upstream sources run: {@code stallwatch up} waits on it. */
+  final CountDownLatch running = new CountDownLatch(1);
   private Collector collector;
   private UpstreamCollector upstream;
   private EventSink sink;
@@ -235,6 +237,7 @@ public final class CollectCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
       collector.start(); // first: a host where perf may not run gets its one line before anything else starts
       upstream.start();
+      running.countDown();
       Progress.log("collecting on " + hostName + " with " + perfSettings.describe() + "; windows go to "
           + (dryRun ? "stdout" : "Kafka at " + bootstrapServers + (spoolDir == null ? " (no spool)" : " through " + spoolDir))
           + (http == null ? "" : "; metrics and push endpoints on http://" + hostAndPort(http.address())));
@@ -284,6 +287,11 @@ public final class CollectCommand implements Callable<Integer> {
         stopped.countDown();
       }
     }
+  }
+
+  /** Stops the collector as its shutdown hook would; for {@code stallwatch up}, which stops it first. */
+  void requestStop() {
+    stop();
   }
 
   private static void removeHook(Thread hook) {

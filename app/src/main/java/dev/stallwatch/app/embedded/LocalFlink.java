@@ -104,10 +104,21 @@ public final class LocalFlink {
    * not. An unbounded job runs until {@link RunningJob#close()}; a bounded one may end first.
    */
   public static RunningJob start(DeadlockDetectionJob job, String name, Settings settings) throws Exception {
+    return start(job, name, settings, new Configuration());
+  }
+
+  /**
+   * {@link #start(DeadlockDetectionJob, String, Settings)} with {@code extra} applied over the
+   * configuration, e.g. where checkpoints go, which one to restore and a restart strategy.
+   */
+  public static RunningJob start(DeadlockDetectionJob job, String name, Settings settings, Configuration extra)
+      throws Exception {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(extra, "extra");
     Integer port = settings.metricsPorts() == null ? null : freePort(settings.metricsPorts());
     Configuration conf = port == null ? configuration() : configuration(port);
+    conf.addAll(extra);
     // the environment's own local executor, keeping hold of the MiniCluster it starts so that
     // close() can wait for its shutdown (the executor's job client only starts one)
     conf.set(DeploymentOptions.TARGET, LocalExecutor.NAME);
