@@ -54,6 +54,14 @@ import org.junit.jupiter.api.io.TempDir;
 class LiveStallITCase {
   private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
   private static final List<String> CONTROLLERS = List.of("cpu", "cpuacct", "pids");
+  private static final Path DOCKER_CPU = CGROUP_ROOT.resolve("cpu").resolve("docker");
+  /**
+   * The CFS weight of the test's container groups and of /docker (restored after): a cgroup
+   * competes as one task of weight cpu.shares with everything else on the machine, so on a busy
+   * shared machine a spinning container would get a fraction of a core, where a wedged service
+   * on its own node spins on a whole one.
+   */
+  private static final String SHARES = "262144";
   private static final Duration SUSTAIN = Duration.ofSeconds(30);
   private static final long REQUEST_INTERVAL_MS = 50;
   private static final int MAX_IN_FLIGHT = 8;
@@ -66,6 +74,7 @@ class LiveStallITCase {
   private final ScheduledExecutorService loadScheduler = Executors.newScheduledThreadPool(1);
   private final HttpClient loadClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private HttpServer receiver;
+  private String dockerShares;
   private UpProcess up;
 
   @AfterEach
@@ -82,6 +91,9 @@ class LiveStallITCase {
     }
     for (Path cgroup : cgroups) {
       Files.deleteIfExists(cgroup); // rmdir: empty once its processes exited
+    }
+    if (dockerShares != null) {
+      Files.writeString(DOCKER_CPU.resolve("cpu.shares"), dockerShares);
     }
     if (receiver != null) {
       receiver.stop(0);
@@ -221,11 +233,18 @@ class LiveStallITCase {
 
   /** A shell that moves itself into the container's cgroups and then becomes the service (exec keeps the pid). */
   private Process startInContainer(String containerId, Path binary, int port) throws IOException {
+    if (dockerShares == null) {
+      dockerShares = Files.readString(DOCKER_CPU.resolve("cpu.shares")).strip();
+      Files.writeString(DOCKER_CPU.resolve("cpu.shares"), SHARES);
+    }
     StringBuilder script = new StringBuilder();
     for (String controller : CONTROLLERS) {
       Path cgroup = CGROUP_ROOT.resolve(controller).resolve("docker").resolve(containerId);
       Files.createDirectories(cgroup);
       cgroups.add(0, cgroup);
+      if (controller.equals("cpu")) {
+        Files.writeString(cgroup.resolve("cpu.shares"), SHARES);
+      }
       script.append("echo $$ > ").append(cgroup.resolve("cgroup.procs")).append(" || exit 97; ");
     }
     // at the highest priority, so that builds sharing this machine do not starve the spinning thread
