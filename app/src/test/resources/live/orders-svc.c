@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Go build info as the Go 1.18+ linker lays it out (strings inline): the collector reads go1.14.1. */
@@ -27,6 +28,8 @@ static volatile sig_atomic_t wedged;
 static volatile sig_atomic_t stopping;
 static volatile long spins;
 
+__attribute__((noinline)) static void count_spin(void) { spins++; }
+
 void osyield(void) __asm__("runtime.osyield");
 void adjusttimers(void) __asm__("runtime.adjusttimers");
 void checkTimers(void) __asm__("runtime.checkTimers");
@@ -36,7 +39,21 @@ void gopreempt_m(void) __asm__("runtime.gopreempt_m");
 void newstack(void) __asm__("runtime.newstack");
 void morestack(void) __asm__("runtime.morestack");
 
-void osyield(void) { sched_yield(); spins++; }
+/* the system call made right here, as Go's assembly does: through libc's sched_yield, which keeps
+   no frame pointer, perf's frame-pointer walk would skip this frame */
+void osyield(void) {
+#if defined(__x86_64__)
+  long ret;
+  __asm__ volatile("syscall" : "=a"(ret) : "0"((long) SYS_sched_yield) : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+  register long x8 __asm__("x8") = SYS_sched_yield;
+  register long x0 __asm__("x0");
+  __asm__ volatile("svc 0" : "=r"(x0) : "r"(x8) : "memory");
+#else
+  sched_yield();
+#endif
+  count_spin(); /* a call keeps this a non-leaf function, which GCC gives a frame pointer */
+}
 /* the timer heap never settles: the loop ends only with the process */
 void adjusttimers(void) { while (!stopping) { osyield(); } spins++; }
 void checkTimers(void) { adjusttimers(); spins++; }

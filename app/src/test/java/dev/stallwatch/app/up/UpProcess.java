@@ -108,6 +108,11 @@ final class UpProcess implements AutoCloseable {
   @Override
   public void close() {
     if (process.isAlive()) {
+      // SIGTERM first, so that up stops its PostgreSQL and perf; forcibly only when it hangs
+      process.toHandle().destroy();
+      process.onExit().completeOnTimeout(process, 90, TimeUnit.SECONDS).join();
+    }
+    if (process.isAlive()) {
       process.toHandle().destroyForcibly();
       process.onExit().join();
     }
