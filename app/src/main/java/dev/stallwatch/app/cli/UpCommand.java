@@ -140,9 +140,11 @@ public final class UpCommand implements Callable<Integer> {
         collect.bootstrapServers = stack.bootstrapServers();
         collector = startCollector(collect, collectorFailure);
       }
-      digest = new ContainerDigest(stack.bootstrapServers(), Topics.DEFAULT_PROFILES, stdout);
-      digest.start();
-      announce(stack, token, dir, collect);
+      if (collectorFailure.get() == null) { // a collector that could not start has said why; nothing runs
+        digest = new ContainerDigest(stack.bootstrapServers(), Topics.DEFAULT_PROFILES, stdout);
+        digest.start();
+        announce(stack, token, dir, collect);
+      }
       stopRequested.await();
       Progress.log("stopping" + (stopReason.get() == null ? "" : " (" + stopReason.get() + ")")
           + ": the collector publishes its last windows, the job keeps its last checkpoint");
