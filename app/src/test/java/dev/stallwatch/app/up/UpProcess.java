@@ -39,7 +39,7 @@ final class UpProcess implements AutoCloseable {
   static UpProcess start(List<String> arguments) throws IOException {
     List<String> command = new ArrayList<>(List.of("nice", "-n", "-20",
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx768m",
+        "-Xmx2g", // Flink, Kafka and the collector share it: a small heap collects so often that perf's samples wait
         "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
         "-cp", System.getProperty("java.class.path"),
         Stallwatch.class.getName(), "up"));
