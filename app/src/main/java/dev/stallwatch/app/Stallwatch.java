@@ -9,6 +9,7 @@ import dev.stallwatch.app.cli.JobCommand;
 import dev.stallwatch.app.cli.ReplayCommand;
 import dev.stallwatch.app.cli.ServeCommand;
 import dev.stallwatch.app.cli.TopicsCommand;
+import dev.stallwatch.app.cli.UpCommand;
 import dev.stallwatch.app.cli.UserError;
 import dev.stallwatch.app.replay.BundleException;
 import java.io.PrintWriter;
@@ -36,6 +37,7 @@ import picocli.CommandLine.Command;
         DrainCommand.class,
         ServeCommand.class,
         TopicsCommand.class,
+        UpCommand.class,
         CommandLine.HelpCommand.class})
 public final class Stallwatch implements Runnable {
   public static final int EXIT_OK = 0;

@@ -159,7 +159,7 @@ public final class CollectCommand implements Callable<Integer> {
 
   @Option(names = "--upstream-map", paramLabel = "FILE",
       description = "address,container_id lines naming the container behind each upstream address the logs and "
-          + "scrapes report; re-read when it changes. Needed by --nginx-log, --envoy-log and --scrape-envoy.")
+          + "scrapes report; re-read when it changes. Needed by --nginx-log, --envoy-log, --scrape-envoy and --haproxy-socket.")
   Path upstreamMap;
 
   @Option(names = "--nginx-log", paramLabel = "FILE",
@@ -184,6 +184,17 @@ public final class CollectCommand implements Callable<Integer> {
           + "repeatable.")
   List<URI> envoyScrapes = new ArrayList<>();
 
+  @Option(names = "--haproxy-socket", paramLabel = "PATH",
+      description = "HAProxy stats socket (runtime API, level operator or admin) to poll with show stat: per server, "
+          + "requests (stot) and timeouts (eresp - srv_abrt + econ); DRAIN or MAINT publishes DRAINED with actor "
+          + "haproxy:BACKEND/SERVER, READY publishes RESTORED. Servers map by address or BACKEND/SERVER through "
+          + "--upstream-map; repeatable.")
+  List<Path> haproxySockets = new ArrayList<>();
+
+  @Option(names = "--haproxy-poll-interval", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How often the HAProxy sockets are polled, at most the window (default: 1s).")
+  Duration haproxyPollInterval = Duration.ofSeconds(1);
+
   @Option(names = "--http-address", paramLabel = "HOST:PORT",
       description = "Where /metrics (Prometheus text format) and the push endpoints POST /v1/upstream and "
           + "POST /v1/traffic are served; empty or off for none (default: ${DEFAULT-VALUE}).")
@@ -202,6 +213,8 @@ public final class CollectCommand implements Callable<Integer> {
 
   private final Object stopLock = new Object();
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** Counted down once perf and the upstream sources run: {@code stallwatch up} waits on it. */
+  final CountDownLatch running = new CountDownLatch(1);
   private Collector collector;
   private UpstreamCollector upstream;
   private EventSink sink;
@@ -244,6 +257,7 @@ public final class CollectCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
       collector.start(); // first: a host where perf may not run gets its one line before anything else starts
       upstream.start();
+      running.countDown();
       Progress.log("collecting on " + hostName + " with " + perfSettings.describe() + "; windows go to "
           + (dryRun ? "stdout" : "Kafka at " + bootstrapServers + (spoolDir == null ? " (no spool)" : " through " + spoolDir))
           + (http == null ? "" : "; metrics and push endpoints on http://" + hostAndPort(http.address())
@@ -296,6 +310,11 @@ public final class CollectCommand implements Callable<Integer> {
         stopped.countDown();
       }
     }
+  }
+
+  /** Stops the collector as its shutdown hook would; for {@code stallwatch up}, which stops it first. */
+  void requestStop() {
+    stop();
   }
 
   private static void removeHook(Thread hook) {
@@ -441,8 +460,9 @@ public final class CollectCommand implements Callable<Integer> {
   }
 
   private UpstreamCollector upstream(String hostName, PrometheusRegistry registry) {
-    if (upstreamMap == null && !(nginxLogs.isEmpty() && envoyLogs.isEmpty() && envoyScrapes.isEmpty())) {
-      throw new UserError("--nginx-log, --envoy-log and --scrape-envoy report upstream addresses, not containers:"
+    if (upstreamMap == null && !(nginxLogs.isEmpty() && envoyLogs.isEmpty() && envoyScrapes.isEmpty()
+        && haproxySockets.isEmpty())) {
+      throw new UserError("--nginx-log, --envoy-log, --scrape-envoy and --haproxy-socket report upstream addresses, not containers:"
           + " give --upstream-map FILE with address,container_id lines");
     }
     try {
@@ -459,6 +479,8 @@ public final class CollectCommand implements Callable<Integer> {
       nginxLogs.forEach(log -> builder.nginxLog(log, nginxLogFormat, nginxSlow));
       envoyLogs.forEach(builder::envoyLog);
       envoyScrapes.forEach(url -> builder.prometheus(url, PrometheusScrapeSource.Counters.envoyCluster()));
+      haproxySockets.forEach(builder::haproxy);
+      builder.haproxyPollInterval(haproxyPollInterval);
       return builder.build();
     } catch (IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
       throw new UserError(e.getMessage(), e);

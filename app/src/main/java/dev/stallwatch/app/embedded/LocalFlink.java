@@ -147,10 +147,21 @@ public final class LocalFlink {
    * not. An unbounded job runs until {@link RunningJob#close()}; a bounded one may end first.
    */
   public static RunningJob start(DeadlockDetectionJob job, String name, Settings settings) throws Exception {
+    return start(job, name, settings, new Configuration());
+  }
+
+  /**
+   * {@link #start(DeadlockDetectionJob, String, Settings)} with {@code extra} applied over the
+   * configuration, e.g. where checkpoints go, which one to restore and a restart strategy.
+   */
+  public static RunningJob start(DeadlockDetectionJob job, String name, Settings settings, Configuration extra)
+      throws Exception {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(extra, "extra");
     Integer port = settings.metricsPorts() == null ? null : freePort(settings.metricsHost(), settings.metricsPorts());
     Configuration conf = port == null ? configuration() : configuration(settings.metricsHost(), port);
+    conf.addAll(extra);
     AtomicReference<MiniCluster> cluster = new AtomicReference<>();
     StreamExecutionEnvironment env = environment(conf, cluster);
     env.setParallelism(settings.parallelism());

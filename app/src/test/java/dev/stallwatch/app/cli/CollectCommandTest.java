@@ -180,8 +180,23 @@ class CollectCommandTest {
   void logSourcesNeedTheUpstreamMap() {
     assertThat(run("collect", "--dry-run", "--http-address", "off", "--nginx-log", "/var/log/nginx/access.log"))
         .isEqualTo(2);
-    assertThat(err.toString()).isEqualTo("stallwatch collect: --nginx-log, --envoy-log and --scrape-envoy report"
-        + " upstream addresses, not containers: give --upstream-map FILE with address,container_id lines\n");
+    assertThat(err.toString()).isEqualTo("stallwatch collect: --nginx-log, --envoy-log, --scrape-envoy and"
+        + " --haproxy-socket report upstream addresses, not containers: give --upstream-map FILE with"
+        + " address,container_id lines\n");
+  }
+
+  @Test
+  void haproxySocketsAreRepeatableAndPolledEverySecondUnlessTold() {
+    CollectCommand command = parse("--upstream-map", "/etc/stallwatch/upstreams.csv",
+        "--haproxy-socket", "/run/haproxy/admin.sock", "--haproxy-socket", "/run/haproxy/edge.sock");
+
+    assertThat(command.haproxySockets).containsExactly(Path.of("/run/haproxy/admin.sock"),
+        Path.of("/run/haproxy/edge.sock"));
+    assertThat(command.haproxyPollInterval).isEqualTo(Duration.ofSeconds(1));
+    assertThat(parse("--haproxy-poll-interval", "250ms").haproxyPollInterval).isEqualTo(Duration.ofMillis(250));
+    assertThat(run("collect", "--dry-run", "--http-address", "off", "--haproxy-socket", "/run/haproxy/admin.sock"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--haproxy-socket report upstream addresses");
   }
 
   @Test

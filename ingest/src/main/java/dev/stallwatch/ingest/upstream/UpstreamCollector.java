@@ -46,6 +46,8 @@ public final class UpstreamCollector implements AutoCloseable {
   private final PushEndpoints pushEndpoints;
   private final List<UpstreamSource> logSources;
   private final List<UpstreamSource> scrapeSources;
+  private final List<UpstreamSource> haproxySources;
+  private final Duration haproxyPollInterval;
   private final Clock clock;
   private final Duration pollInterval;
   private final Duration scrapeOffset;
@@ -73,6 +75,12 @@ public final class UpstreamCollector implements AutoCloseable {
     }
     this.logSources = List.copyOf(logs);
     this.scrapeSources = List.copyOf(scrapes);
+    List<UpstreamSource> haproxies = new ArrayList<>();
+    for (Path socket : b.haproxySockets) {
+      haproxies.add(new HaproxyStatsSource(socket, b.scrapeTimeout, addresses, aggregator, b.sink, metrics, b.clock));
+    }
+    this.haproxySources = List.copyOf(haproxies);
+    this.haproxyPollInterval = b.haproxyPollInterval;
   }
 
   public static Builder builder() {
@@ -96,6 +104,7 @@ public final class UpstreamCollector implements AutoCloseable {
     List<String> names = new ArrayList<>();
     logSources.forEach(s -> names.add(s.name()));
     scrapeSources.forEach(s -> names.add(s.name()));
+    haproxySources.forEach(s -> names.add(s.name()));
     return names;
   }
 
@@ -121,6 +130,10 @@ public final class UpstreamCollector implements AutoCloseable {
       scheduler.execute(() -> poll(scrape));
       scheduler.scheduleAtFixedRate(() -> poll(scrape), firstScrape, windowMs, TimeUnit.MILLISECONDS);
     }
+    for (UpstreamSource haproxy : haproxySources) {
+      // polled often: a drain should reach the detector within a poll, not a window
+      scheduler.scheduleWithFixedDelay(() -> poll(haproxy), 0, haproxyPollInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
     LOG.info("upstream sources: {}", sourceNames().isEmpty() ? "push endpoints only" : sourceNames());
   }
 
@@ -141,6 +154,7 @@ public final class UpstreamCollector implements AutoCloseable {
   /** Polls every scrape source once; for tests, which drive the collector without its threads. */
   void scrapeAll() {
     scrapeSources.forEach(this::poll);
+    haproxySources.forEach(this::poll);
   }
 
   private void poll(UpstreamSource source) {
@@ -171,7 +185,7 @@ public final class UpstreamCollector implements AutoCloseable {
     }
     logSources.forEach(this::poll);
     aggregator.closeAll();
-    for (UpstreamSource source : concat(logSources, scrapeSources)) {
+    for (UpstreamSource source : concat(concat(logSources, scrapeSources), haproxySources)) {
       try {
         source.close();
       } catch (IOException e) {
@@ -199,6 +213,8 @@ public final class UpstreamCollector implements AutoCloseable {
     private Path addressMap;
     private final List<LogSpec> logs = new ArrayList<>();
     private final List<ScrapeSpec> scrapes = new ArrayList<>();
+    private final List<Path> haproxySockets = new ArrayList<>();
+    private Duration haproxyPollInterval = Duration.ofSeconds(1);
     private Duration window = Duration.ofSeconds(10);
     private Duration grace = Duration.ofSeconds(5);
     private Duration correctionHorizon = Duration.ofMinutes(5);
@@ -269,6 +285,18 @@ public final class UpstreamCollector implements AutoCloseable {
       return this;
     }
 
+    /** An HAProxy stats socket to poll with {@code show stat} (see {@link HaproxyStatsSource}). */
+    public Builder haproxy(Path statsSocket) {
+      haproxySockets.add(Objects.requireNonNull(statsSocket, "statsSocket"));
+      return this;
+    }
+
+    /** How often the HAProxy sockets are polled (default 1 s); each poll's increase lands in its window. */
+    public Builder haproxyPollInterval(Duration interval) {
+      this.haproxyPollInterval = Objects.requireNonNull(interval, "haproxyPollInterval");
+      return this;
+    }
+
     public Builder window(Duration window) {
       this.window = Objects.requireNonNull(window, "window");
       return this;
@@ -317,12 +345,17 @@ public final class UpstreamCollector implements AutoCloseable {
       if (sink == null || registry == null || host == null) {
         throw new IllegalStateException("an upstream collector needs sink(...), registry(...) and host(...)");
       }
-      if (addressMap == null && (!logs.isEmpty() || !scrapes.isEmpty())) {
+      if (addressMap == null && (!logs.isEmpty() || !scrapes.isEmpty() || !haproxySockets.isEmpty())) {
         throw new IllegalStateException("access log and scrape sources name upstream addresses, not containers: "
             + "set addressMap(FILE) with address,container_id lines");
       }
       if (pollInterval.isZero() || pollInterval.isNegative()) {
         throw new IllegalStateException("pollInterval must be positive, got " + pollInterval);
+      }
+      if (haproxyPollInterval.isZero() || haproxyPollInterval.isNegative()
+          || haproxyPollInterval.compareTo(window) > 0) {
+        throw new IllegalStateException("the HAProxy poll interval must be positive and at most the window ("
+            + window + "), got " + haproxyPollInterval);
       }
       if (!scrapes.isEmpty() && scrapeOffset.plus(scrapeTimeout).compareTo(grace) > 0) {
         throw new IllegalStateException("a scrape (" + scrapeTimeout + " timeout, " + scrapeOffset
