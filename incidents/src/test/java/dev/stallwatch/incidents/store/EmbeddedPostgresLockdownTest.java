@@ -68,7 +68,7 @@ class EmbeddedPostgresLockdownTest {
     }
     // a second start uses the same password (the server has it since initdb)
     try (IncidentDatabase again = IncidentDatabase.open(options)) {
-      assertThat(again.schemaVersion()).isEqualTo("3");
+      assertThat(again.schemaVersion()).isEqualTo("4");
     }
   }
 
