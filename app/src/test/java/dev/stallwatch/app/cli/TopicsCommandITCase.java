@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -167,6 +168,7 @@ class TopicsCommandITCase {
   @Test
   void serveOnABrokerWithoutTheTopicsExitsTwoNamingEachAndTheCommand() throws Exception {
     Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
+    Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------")); // serve refuses others
     Path clientConfig = Files.writeString(dir.resolve("client.properties"), "client.id=topics-itcase\n");
 
     Run run = run("serve", "--bootstrap-servers", kafka.bootstrapServers(), "--api-token-file", token.toString(),

@@ -140,7 +140,9 @@ class DashboardQueriesITCase {
 
   @Test
   void prometheusScrapesEveryComponent() throws Exception {
-    JsonNode up = prometheusQuery("up");
+    // the incident may open and resolve before Prometheus's first scrape: wait for one of each target
+    JsonNode up = await("Prometheus has scraped every target").atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(500)).until(() -> prometheusQuery("up"), series -> series.size() >= 3);
     assertThat(up).extracting(series -> series.path("metric").path("job").asText() + "="
             + series.path("value").path(1).asText())
         .containsExactlyInAnyOrder(DemoStack.COLLECTOR_JOB + "=1", DemoStack.INCIDENTS_JOB + "=1",

@@ -48,7 +48,8 @@ class ReplayVariantsITCase {
       boolean after = w >= 8;
       // 1 core at 99 Hz = 990 samples a window; at 49 Hz (no period) = 490
       bundle.samples("h1", "api", 100, 101, w, after || spike ? 990 : 300, after || spike ? SPIN_GO119 : SERVING);
-      bundle.upstream("abi0-request-drain", w, after ? 0 : 1000, spike ? 200 : 1);
+      // one timeout a window before the drain; none after it, when no request is left to time out
+      bundle.upstream("abi0-request-drain", w, after ? 0 : 1000, spike ? 200 : after ? 0 : 1);
 
       bundle.samples("h3", "api", 100, 100, w, 200, SERVING);
       bundle.upstream("healthy-same-pid", w, 1000, spike ? 5 : 0);
