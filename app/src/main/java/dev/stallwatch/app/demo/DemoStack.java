@@ -2,6 +2,7 @@ package dev.stallwatch.app.demo;
 
 import dev.stallwatch.app.embedded.EmbeddedKafka;
 import dev.stallwatch.app.embedded.LocalFlink;
+import dev.stallwatch.app.embedded.Shutdown;
 import dev.stallwatch.app.replay.BundlePublisher;
 import dev.stallwatch.app.replay.ReplayBundle;
 import dev.stallwatch.incidents.query.Incident;
@@ -28,7 +29,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -188,13 +188,13 @@ public final class DemoStack implements AutoCloseable {
       return new DemoStack(kafka, service, job, collectorMetrics, upstreamMetrics, collectorHttp, spool,
           new IncidentQuery(database.readOnlyDataSource()), settings.options(), database.jdbcUrl());
     } catch (IOException e) {
-      closeAll(newestFirst(started), e);
+      Shutdown.closeAll(Shutdown.newestFirst(started), e);
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
-      closeAll(newestFirst(started), e);
+      Shutdown.closeAll(Shutdown.newestFirst(started), e);
       throw e;
     } catch (Exception e) {
-      closeAll(newestFirst(started), e);
+      Shutdown.closeAll(Shutdown.newestFirst(started), e);
       throw new IllegalStateException("could not start the detection job: " + e.getMessage(), e);
     }
   }
@@ -244,26 +244,9 @@ public final class DemoStack implements AutoCloseable {
   public void close() {
     List<AutoCloseable> order = List.of(collectorHttp, spool, job, service, kafka);
     RuntimeException failure = new RuntimeException("stopping the demo stack failed");
-    closeAll(order, failure);
+    Shutdown.closeAll(order, failure);
     if (failure.getSuppressed().length > 0) {
       throw failure;
-    }
-  }
-
-  private static List<AutoCloseable> newestFirst(List<AutoCloseable> started) {
-    List<AutoCloseable> reversed = new ArrayList<>(started);
-    Collections.reverse(reversed);
-    return reversed;
-  }
-
-  /** Closes in the given order, collecting failures on {@code failure}. */
-  private static void closeAll(List<AutoCloseable> closeables, Exception failure) {
-    for (AutoCloseable closeable : closeables) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        failure.addSuppressed(e);
-      }
     }
   }
 }

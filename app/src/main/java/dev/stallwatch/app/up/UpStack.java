@@ -2,6 +2,7 @@ package dev.stallwatch.app.up;
 
 import dev.stallwatch.app.embedded.EmbeddedKafka;
 import dev.stallwatch.app.embedded.LocalFlink;
+import dev.stallwatch.app.embedded.Shutdown;
 import dev.stallwatch.incidents.notify.Notifier;
 import dev.stallwatch.incidents.store.IncidentDatabase;
 import dev.stallwatch.incidents.web.ApiToken;
@@ -22,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -121,13 +121,13 @@ public final class UpStack implements AutoCloseable {
       started.add(job);
       return new UpStack(kafka, service, job, restore);
     } catch (IOException e) {
-      closeAll(newestFirst(started), e);
+      Shutdown.closeAll(Shutdown.newestFirst(started), e);
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
-      closeAll(newestFirst(started), e);
+      Shutdown.closeAll(Shutdown.newestFirst(started), e);
       throw e;
     } catch (Exception e) {
-      closeAll(newestFirst(started), e);
+      Shutdown.closeAll(Shutdown.newestFirst(started), e);
       throw new IllegalStateException("could not start the detection job: " + e.getMessage(), e);
     }
   }
@@ -209,25 +209,9 @@ public final class UpStack implements AutoCloseable {
   @Override
   public void close() {
     RuntimeException failure = new RuntimeException("stopping stallwatch up failed");
-    closeAll(List.of(job, service, kafka), failure);
+    Shutdown.closeAll(List.of(job, service, kafka), failure);
     if (failure.getSuppressed().length > 0) {
       throw failure;
-    }
-  }
-
-  private static List<AutoCloseable> newestFirst(List<AutoCloseable> started) {
-    List<AutoCloseable> reversed = new ArrayList<>(started);
-    Collections.reverse(reversed);
-    return reversed;
-  }
-
-  private static void closeAll(List<AutoCloseable> closeables, Exception failure) {
-    for (AutoCloseable closeable : closeables) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        failure.addSuppressed(e);
-      }
     }
   }
 }
