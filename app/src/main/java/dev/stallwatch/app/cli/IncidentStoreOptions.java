@@ -46,7 +46,7 @@ public final class IncidentStoreOptions {
         throw new UserError("--db-user and --db-password-file go with --jdbc-url; the embedded store needs neither");
       }
       Path dir = dataDir != null ? dataDir : DatabaseOptions.defaultDataDir();
-      checkDataDir(dir);
+      DataDirectory.check(dataDir != null ? "--data-dir " + dir : "the data directory " + dir, dir);
       return DatabaseOptions.embedded(dir);
     }
     if (dataDir != null) {
@@ -56,26 +56,6 @@ public final class IncidentStoreOptions {
       return DatabaseOptions.server(jdbcUrl, dbUser, password(env));
     } catch (IllegalArgumentException e) {
       throw new UserError("--jdbc-url: " + e.getMessage(), e);
-    }
-  }
-
-  /** The data directory, or the nearest folder that would hold it, must be a writable directory. */
-  private void checkDataDir(Path dir) {
-    String option = dataDir != null ? "--data-dir " + dir : "the data directory " + dir;
-    Path existing = dir.toAbsolutePath();
-    while (existing != null && !Files.exists(existing)) {
-      existing = existing.getParent();
-    }
-    if (existing == null) {
-      throw new UserError(option + ": no such directory");
-    }
-    if (!Files.isDirectory(existing)) {
-      throw new UserError(option + ": " + (existing.equals(dir.toAbsolutePath()) ? "" : existing + " ")
-          + "is a file, not a directory");
-    }
-    if (!Files.isWritable(existing) || !Files.isExecutable(existing)) {
-      throw new UserError(option + ": " + (existing.equals(dir.toAbsolutePath()) ? "" : existing + " ")
-          + "is not writable by this user");
     }
   }
 

@@ -98,6 +98,7 @@ public final class UpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     // every option is checked before anything starts
     Path dir = dataDir != null ? dataDir : DatabaseOptions.defaultDataDir().resolve("up");
+    DataDirectory.check(dataDir != null ? "--data-dir " + dir : "the data directory " + dir, dir);
     InetSocketAddress address = ListenAddress.parse("--listen", listen);
     DetectorOptions options = detector.options();
     List<Notifier> notifiers = pages.notifiers();

@@ -33,7 +33,7 @@ class DataDirOptionTest {
   void aFileIsNotADataDirectory() throws Exception {
     Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
     for (List<String> command : List.of(List.of("incidents", "list"), List.of("incidents", "show", "b471"),
-        List.of("demo", "--serve"))) {
+        List.of("demo", "--serve"), List.of("up", "--no-collect"))) {
       List<String> args = new java.util.ArrayList<>(command);
       args.addAll(List.of("--data-dir", file.toString()));
       assertThat(run(args.toArray(String[]::new))).as("%s", args).isEqualTo(2);
