@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job jar on a real cluster (3 Kafka brokers, a JobManager, 2 TaskManagers: six JVMs), with
- * windows published in real time for seed incidents among healthy neighbours and decoys, and one
+ * windows published in real time (each followed by its hosts' window manifests on the completeness
+ * topic, as collectors send them) for seed incidents among healthy neighbours and decoys, and one
  * failure during the 60 s sustain of each incident but the first (the control): TaskManagers,
  * the JobManager, the partition leaders of the alerts and profiles topics killed with
  * {@code kill -9}, and an upgrade through stop-with-savepoint. One cluster and one timeline for
@@ -133,7 +134,11 @@ class ClusterFailoverITCase {
             int window = w;
             long due = fleet.windowStart(w + 1) + 200 - System.currentTimeMillis();
             collector.schedule(() -> {
-              fleet.window(window, cluster.topics).forEach(producer::send);
+              Fleet.Window out = fleet.window(window, cluster.topics);
+              out.records().forEach(producer::send);
+              producer.flush();
+              // then the hosts' manifests, as collectors send them once through with the window
+              out.manifests().forEach(producer::send);
               producer.flush();
               published.set(window);
             }, Math.max(0, due), TimeUnit.MILLISECONDS);
