@@ -90,8 +90,11 @@ class ClusterFailoverITCase {
       List<String> jobFlags = List.of("--checkpoint-interval", "2s",
           // collectors publish in order; a quiet traffic partition must not hold event time back for long
           "--set", "watermark.out-of-orderness=5s", "--set", "watermark.idleness=15s");
-      String[] job = {cluster.submit(jobFlags)};
+      // the first submission as the README's `flink run -d -p 2 -c ...`, through Flink's own client;
+      // the JobManager restart and the upgrade below submit through `stallwatch job --flink-rest`
+      String[] job = {cluster.submitWithFlinkRun(jobFlags)};
       awaitRunningAndCheckpointing(cluster, job[0], System.currentTimeMillis());
+      assertThat(cluster.flink.jobs("RUNNING")).as("the job flink run printed is the one running").containsExactly(job[0]);
       assertThat(cluster.flink.taskManagersOf(job[0])).as("parallelism 2 over both TaskManagers").hasSize(2);
       assertThat(cluster.flink.rest().checkpointConfig(job[0]).path("state_backend").asText())
           .isEqualTo("EmbeddedRocksDBStateBackend");
