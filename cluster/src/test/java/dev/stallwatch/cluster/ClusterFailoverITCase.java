@@ -211,7 +211,7 @@ class ClusterFailoverITCase {
           }
         }
 
-        report(cluster, job[0], cases, measured, arrived, fleet);
+        report(cluster, job[0], cases, measured, arrived, fleet, pagerDuty.events());
       } finally {
         notifier.close();
       }
@@ -288,25 +288,39 @@ class ClusterFailoverITCase {
 
   /** The figures of this run, for BENCHMARKS.md: recovery per failure and the alert's delay against the control. */
   private static void report(StallwatchCluster cluster, String job, List<Case> cases, List<Measured> measured,
-      List<TopicLog.Arrival<DeadlockAlert>> arrived, Fleet fleet) throws Exception {
+      List<TopicLog.Arrival<DeadlockAlert>> arrived, Fleet fleet, List<JsonNode> pages) throws Exception {
     Map<String, Long> delay = new LinkedHashMap<>();
+    Map<String, String> incident = new LinkedHashMap<>();
     for (TopicLog.Arrival<DeadlockAlert> a : arrived) {
       if (a.value().getEventType() == AlertEventType.OPEN) {
-        delay.put(a.value().getContainerId().toString(), a.arrivedAtMs() - a.value().getDetectedAt().toEpochMilli());
+        delay.putIfAbsent(a.value().getContainerId().toString(),
+            a.arrivedAtMs() - a.value().getDetectedAt().toEpochMilli());
+        incident.putIfAbsent(a.value().getContainerId().toString(), a.value().getIncidentId().toString());
       }
     }
+    java.util.function.Function<Case, String> idAndTriggers = c -> {
+      String id = incident.get(c.incident().containerId());
+      long triggers = pages.stream().filter(e -> e.path("dedup_key").asText().equals(id))
+          .filter(e -> e.path("event_action").asText().equals("trigger")).count();
+      return String.format("%s, %d trigger%s", id, triggers, triggers == 1 ? "" : "s");
+    };
     long control = delay.get(cases.get(0).incident().containerId());
     StringBuilder out = new StringBuilder("cluster-failover figures\n");
-    out.append(String.format("  %-22s %-40s %12s %16s%n", "failure", "what", "running-again", "alert delay"));
-    out.append(String.format("  %-22s %-40s %12s %13d ms%n", "none (control)", "", "-", control));
+    out.append(String.format("  %-22s %-40s %12s %16s  %s%n", "failure", "what", "running-again", "alert delay",
+        "incident, PagerDuty triggers"));
+    out.append(String.format("  %-22s %-40s %12s %13d ms  %s%n", "none (control)", "", "-", control,
+        idAndTriggers.apply(cases.get(0))));
     for (Measured m : measured) {
       long d = delay.get(m.c().incident().containerId());
-      out.append(String.format("  %-22s %-40s %9d ms %13d ms (%+d ms)%n", m.c().failure(), m.detail(), m.recoveryMs(),
-          d, d - control));
+      out.append(String.format("  %-22s %-40s %9d ms %13d ms (%+d ms)  %s%n", m.c().failure(), m.detail(),
+          m.recoveryMs(), d, d - control, idAndTriggers.apply(m.c())));
     }
     JsonNode summary = cluster.flink.rest().checkpoints(job).path("summary");
-    out.append(String.format("  checkpoints of the last job (%d containers): size p50 %d B, max %d B;"
-            + " duration p50 %d ms, max %d ms%n", fleet.members().size(),
+    JsonNode latest = cluster.flink.rest().checkpoints(job).path("latest").path("completed");
+    out.append(String.format("  checkpoints of the last job (%d containers): full state %d B (latest), p50 %d B, max %d B;"
+            + " incremental upload p50 %d B, max %d B; duration p50 %d ms, max %d ms%n", fleet.members().size(),
+        latest.path("state_size").asLong(), summary.path("state_size").path("p50").asLong(),
+        summary.path("state_size").path("max").asLong(),
         summary.path("checkpointed_size").path("p50").asLong(), summary.path("checkpointed_size").path("max").asLong(),
         summary.path("end_to_end_duration").path("p50").asLong(),
         summary.path("end_to_end_duration").path("max").asLong()));
