@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 containers="${1:-1000}"
 cd "$root"
-./mvnw -B -ntp -q -pl cluster -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+./mvnw -B -ntp -q -pl cluster -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false \
   -Dit.test=ClusterFailoverITCase -Dstallwatch.cluster.tm-kills=0 -Dstallwatch.cluster.cases=tm \
   -Dstallwatch.cluster.neighbours="$containers"
 cat cluster/target/cluster-failover-figures.txt

@@ -7,6 +7,6 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 kills="${1:-10}"
 cd "$root"
-./mvnw -B -ntp -q -pl cluster -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+./mvnw -B -ntp -q -pl cluster -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false \
   -Dit.test=ClusterFailoverITCase -Dstallwatch.cluster.tm-kills="$kills" -Dstallwatch.cluster.cases=tm
 cat cluster/target/cluster-failover-figures.txt

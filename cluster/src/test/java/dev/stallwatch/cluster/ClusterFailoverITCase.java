@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job jar on a real cluster (3 Kafka brokers, a JobManager, 2 TaskManagers: six JVMs), with
- * windows published in real time for seed incidents among healthy neighbours and decoys, and one
+ * windows published in real time (each followed by its hosts' window manifests on the completeness
+ * topic, as collectors send them) for seed incidents among healthy neighbours and decoys, and one
  * failure during the 60 s sustain of each incident but the first (the control): TaskManagers,
  * the JobManager, the partition leaders of the alerts and profiles topics killed with
  * {@code kill -9}, and an upgrade through stop-with-savepoint. One cluster and one timeline for
@@ -89,8 +90,11 @@ class ClusterFailoverITCase {
       List<String> jobFlags = List.of("--checkpoint-interval", "2s",
           // collectors publish in order; a quiet traffic partition must not hold event time back for long
           "--set", "watermark.out-of-orderness=5s", "--set", "watermark.idleness=15s");
-      String[] job = {cluster.submit(jobFlags)};
+      // the first submission as the README's `flink run -d -p 2 -c ...`, through Flink's own client;
+      // the JobManager restart and the upgrade below submit through `stallwatch job --flink-rest`
+      String[] job = {cluster.submitWithFlinkRun(jobFlags)};
       awaitRunningAndCheckpointing(cluster, job[0], System.currentTimeMillis());
+      assertThat(cluster.flink.jobs("RUNNING")).as("the job flink run printed is the one running").containsExactly(job[0]);
       assertThat(cluster.flink.taskManagersOf(job[0])).as("parallelism 2 over both TaskManagers").hasSize(2);
       assertThat(cluster.flink.rest().checkpointConfig(job[0]).path("state_backend").asText())
           .isEqualTo("EmbeddedRocksDBStateBackend");
@@ -133,7 +137,11 @@ class ClusterFailoverITCase {
             int window = w;
             long due = fleet.windowStart(w + 1) + 200 - System.currentTimeMillis();
             collector.schedule(() -> {
-              fleet.window(window, cluster.topics).forEach(producer::send);
+              Fleet.Window out = fleet.window(window, cluster.topics);
+              out.records().forEach(producer::send);
+              producer.flush();
+              // then the hosts' manifests, as collectors send them once through with the window
+              out.manifests().forEach(producer::send);
               producer.flush();
               published.set(window);
             }, Math.max(0, due), TimeUnit.MILLISECONDS);
@@ -203,7 +211,7 @@ class ClusterFailoverITCase {
           }
         }
 
-        report(cluster, job[0], cases, measured, arrived, fleet);
+        report(cluster, job[0], cases, measured, arrived, fleet, pagerDuty.events());
       } finally {
         notifier.close();
       }
@@ -280,25 +288,39 @@ class ClusterFailoverITCase {
 
   /** The figures of this run, for BENCHMARKS.md: recovery per failure and the alert's delay against the control. */
   private static void report(StallwatchCluster cluster, String job, List<Case> cases, List<Measured> measured,
-      List<TopicLog.Arrival<DeadlockAlert>> arrived, Fleet fleet) throws Exception {
+      List<TopicLog.Arrival<DeadlockAlert>> arrived, Fleet fleet, List<JsonNode> pages) throws Exception {
     Map<String, Long> delay = new LinkedHashMap<>();
+    Map<String, String> incident = new LinkedHashMap<>();
     for (TopicLog.Arrival<DeadlockAlert> a : arrived) {
       if (a.value().getEventType() == AlertEventType.OPEN) {
-        delay.put(a.value().getContainerId().toString(), a.arrivedAtMs() - a.value().getDetectedAt().toEpochMilli());
+        delay.putIfAbsent(a.value().getContainerId().toString(),
+            a.arrivedAtMs() - a.value().getDetectedAt().toEpochMilli());
+        incident.putIfAbsent(a.value().getContainerId().toString(), a.value().getIncidentId().toString());
       }
     }
+    java.util.function.Function<Case, String> idAndTriggers = c -> {
+      String id = incident.get(c.incident().containerId());
+      long triggers = pages.stream().filter(e -> e.path("dedup_key").asText().equals(id))
+          .filter(e -> e.path("event_action").asText().equals("trigger")).count();
+      return String.format("%s, %d trigger%s", id, triggers, triggers == 1 ? "" : "s");
+    };
     long control = delay.get(cases.get(0).incident().containerId());
     StringBuilder out = new StringBuilder("cluster-failover figures\n");
-    out.append(String.format("  %-22s %-40s %12s %16s%n", "failure", "what", "running-again", "alert delay"));
-    out.append(String.format("  %-22s %-40s %12s %13d ms%n", "none (control)", "", "-", control));
+    out.append(String.format("  %-22s %-40s %12s %16s  %s%n", "failure", "what", "running-again", "alert delay",
+        "incident, PagerDuty triggers"));
+    out.append(String.format("  %-22s %-40s %12s %13d ms  %s%n", "none (control)", "", "-", control,
+        idAndTriggers.apply(cases.get(0))));
     for (Measured m : measured) {
       long d = delay.get(m.c().incident().containerId());
-      out.append(String.format("  %-22s %-40s %9d ms %13d ms (%+d ms)%n", m.c().failure(), m.detail(), m.recoveryMs(),
-          d, d - control));
+      out.append(String.format("  %-22s %-40s %9d ms %13d ms (%+d ms)  %s%n", m.c().failure(), m.detail(),
+          m.recoveryMs(), d, d - control, idAndTriggers.apply(m.c())));
     }
     JsonNode summary = cluster.flink.rest().checkpoints(job).path("summary");
-    out.append(String.format("  checkpoints of the last job (%d containers): size p50 %d B, max %d B;"
-            + " duration p50 %d ms, max %d ms%n", fleet.members().size(),
+    JsonNode latest = cluster.flink.rest().checkpoints(job).path("latest").path("completed");
+    out.append(String.format("  checkpoints of the last job (%d containers): full state %d B (latest), p50 %d B, max %d B;"
+            + " incremental upload p50 %d B, max %d B; duration p50 %d ms, max %d ms%n", fleet.members().size(),
+        latest.path("state_size").asLong(), summary.path("state_size").path("p50").asLong(),
+        summary.path("state_size").path("max").asLong(),
         summary.path("checkpointed_size").path("p50").asLong(), summary.path("checkpointed_size").path("max").asLong(),
         summary.path("end_to_end_duration").path("p50").asLong(),
         summary.path("end_to_end_duration").path("max").asLong()));

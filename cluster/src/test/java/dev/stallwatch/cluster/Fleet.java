@@ -8,6 +8,7 @@ import dev.stallwatch.schemas.v1.TrafficAction;
 import dev.stallwatch.schemas.v1.TrafficEvent;
 import dev.stallwatch.schemas.v1.UpstreamWindow;
 import dev.stallwatch.schemas.v1.WeightUnit;
+import dev.stallwatch.schemas.v1.WindowManifest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +18,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * Containers on one real-time timeline of aligned 10 s windows, as collectors publish them: healthy
  * neighbours, wedged Go 1.14.1 containers (the seed incident: a timeout spike, a drain, then CPU
  * stuck in {@code runtime.osyield} + {@code runtime.morestack} until a restart), and the demo's two
- * decoys (drained and idle; drained and busy in ordinary code).
+ * decoys (drained and idle; drained and busy in ordinary code). Each container's host sends its
+ * {@link WindowManifest} on the completeness topic after the window's records, as a collector's
+ * {@code WindowManifests} does, so the job judges a window early instead of waiting for the
+ * watermark.
  */
 final class Fleet {
   static final long WINDOW_MS = 10_000;
@@ -35,6 +39,11 @@ final class Fleet {
       return drainWindow() + STUCK_WINDOWS;
     }
   }
+
+  private static final String UPSTREAM_SOURCE = "envoy";
+
+  /** What a window publishes: the records of the window, then the hosts' manifests listing them. */
+  record Window(List<ProducerRecord<byte[], byte[]>> records, List<ProducerRecord<byte[], byte[]>> manifests) {}
 
   private static final String DEADLOCK_STACK = "orders-svc;runtime.morestack;runtime.newstack;runtime.gopreempt_m;"
       + "runtime.goschedImpl;runtime.schedule;runtime.checkTimers;runtime.adjusttimers;runtime.osyield";
@@ -69,21 +78,49 @@ final class Fleet {
     return t0 + w * WINDOW_MS;
   }
 
-  /** Every record of window {@code w}, to be published once it has ended. */
-  List<ProducerRecord<byte[], byte[]>> window(int w, Topics topics) {
-    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+  /**
+   * Every record of window {@code w}, to be published once it has ended, and the manifests each
+   * container's host sends after them (what it published for the container: its profile window and
+   * the proxy's upstream window).
+   */
+  Window window(int w, Topics topics) {
+    List<ProducerRecord<byte[], byte[]>> all = new ArrayList<>();
+    List<ProducerRecord<byte[], byte[]>> manifests = new ArrayList<>();
     long start = windowStart(w);
     for (Member m : members) {
+      List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+      records(m, w, start, topics, out);
+      all.addAll(out);
+      WindowManifest.Builder manifest = WindowManifest.newBuilder().setHost(host(m)).setContainerId(m.containerId())
+          .setWindowStartMs(start).setWindowEndMs(start + WINDOW_MS);
+      for (ProducerRecord<byte[], byte[]> r : out) {
+        if (r.topic().equals(topics.profiles())) {
+          manifest.setProfile(true);
+        } else if (r.topic().equals(topics.upstream())) {
+          manifest.addUpstreamSources(UPSTREAM_SOURCE);
+        }
+      }
+      manifests.add(record(topics.completeness(), m.containerId(), manifest.build().toByteArray()));
+    }
+    return new Window(all, manifests);
+  }
+
+  private static String host(Member m) {
+    return "node-" + (Math.abs(m.name().hashCode()) % 3);
+  }
+
+  private static void records(Member m, int w, long start, Topics topics, List<ProducerRecord<byte[], byte[]>> out) {
+    {
       String c = m.containerId();
       if (m.role() == Role.HEALTHY || w < m.spikeWindow() || w > m.restartWindow()) {
         out.add(profile(topics, m, start, 1.0, 0.0));
         out.add(upstream(topics, c, start, 1000, 0));
-        continue;
+        return;
       }
       if (w == m.spikeWindow()) {
         out.add(profile(topics, m, start, 2.0, m.role() == Role.WEDGED ? 0.6 : 0.0));
         out.add(upstream(topics, c, start, 1000, 300));
-        continue;
+        return;
       }
       if (w == m.drainWindow()) {
         out.add(traffic(topics, c, start, TrafficAction.TRAFFIC_ACTION_DRAINED));
@@ -92,7 +129,7 @@ final class Fleet {
         out.add(traffic(topics, c, start, TrafficAction.TRAFFIC_ACTION_RESTORED));
         out.add(profile(topics, m, start, 1.0, 0.0));
         out.add(upstream(topics, c, start, 1000, 0));
-        continue;
+        return;
       }
       switch (m.role()) {
         case WEDGED -> out.add(profile(topics, m, start, 1.9, 0.9));
@@ -102,7 +139,6 @@ final class Fleet {
       }
       out.add(upstream(topics, c, start, w == m.drainWindow() ? 5 : 0, 0));
     }
-    return out;
   }
 
   private static ProducerRecord<byte[], byte[]> profile(Topics topics, Member m, long start, double cores,
@@ -110,7 +146,7 @@ final class Fleet {
     long total = Math.round(cores * WINDOW_MS * 1_000_000);
     long deadlock = Math.round(total * share);
     ProfileWindow.Builder pw = ProfileWindow.newBuilder()
-        .setHost("node-" + (Math.abs(m.name().hashCode()) % 3))
+        .setHost(host(m))
         .setContainerId(m.containerId())
         .setPod("shop/" + m.name() + "-7f9c6d5b8-x2k4q")
         .setNamespace("shop")
@@ -147,7 +183,7 @@ final class Fleet {
   private static ProducerRecord<byte[], byte[]> upstream(Topics topics, String c, long start, long requests,
       long timeouts) {
     return record(topics.upstream(), c, UpstreamWindow.newBuilder()
-        .setSource("envoy").setContainerId(c).setWindowStartMs(start).setWindowEndMs(start + WINDOW_MS)
+        .setSource(UPSTREAM_SOURCE).setContainerId(c).setWindowStartMs(start).setWindowEndMs(start + WINDOW_MS)
         .setRequests(requests).setTimeouts(timeouts).build().toByteArray());
   }
 

@@ -166,6 +166,28 @@ final class FlinkCluster implements AutoCloseable {
     return jobManager;
   }
 
+  /**
+   * Flink's command-line client as {@code bin/flink} starts it: {@code CliFrontend} in a JVM of
+   * its own with the distribution's JVM options and {@code FLINK_CONF_DIR} pointing at a client
+   * configuration (a {@code config.yaml} naming the JobManager's REST address and port), given
+   * {@code args} ({@code run -d -p 2 -c ...}). Runs it to completion (exit 0, else it throws)
+   * and returns what it printed.
+   */
+  String flinkCli(String name, List<String> args) throws Exception {
+    Path clientConf = Files.createDirectories(dir.resolve("client-conf"));
+    Files.writeString(clientConf.resolve("config.yaml"), String.join("\n",
+        "rest.address: 127.0.0.1",
+        "rest.port: " + restPort,
+        "jobmanager.rpc.address: 127.0.0.1",
+        ""));
+    List<String> jvm = new ArrayList<>(baseJvm);
+    jvm.add("-Xmx384m");
+    JvmProcess cli = new JvmProcess(name, classpath, jvm, "org.apache.flink.client.cli.CliFrontend", args, dir,
+        java.util.Map.of("FLINK_CONF_DIR", clientConf.toString()));
+    cli.runToCompletion(Duration.ofMinutes(3));
+    return Files.readString(cli.log());
+  }
+
   /** Starts one more TaskManager, with a resource ID that names its process ({@code tm-N}). */
   JvmProcess addTaskManager() {
     String id = "tm-" + (taskManagers.size() + 1);

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** One JVM of the cluster (a broker, the JobManager, a TaskManager): its own process, its output in a log file. */
@@ -14,11 +15,19 @@ final class JvmProcess implements AutoCloseable {
   private final String name;
   private final List<String> command;
   private final Path log;
+  private final Map<String, String> environment;
   private Process process;
   private int starts;
 
   JvmProcess(String name, String classpath, List<String> jvmOptions, String mainClass, List<String> args, Path logDir) {
+    this(name, classpath, jvmOptions, mainClass, args, logDir, Map.of());
+  }
+
+  /** @param environment variables set for the process on top of this JVM's (e.g. FLINK_CONF_DIR) */
+  JvmProcess(String name, String classpath, List<String> jvmOptions, String mainClass, List<String> args, Path logDir,
+      Map<String, String> environment) {
     this.name = name;
+    this.environment = Map.copyOf(environment);
     this.log = logDir.resolve(name + ".log");
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -47,6 +56,7 @@ final class JvmProcess implements AutoCloseable {
       // each start appends, so a restarted process keeps the story of the one killed before it
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      builder.environment().putAll(environment);
       Files.writeString(log, "---- start " + (++starts) + " ----\n",
           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
       process = builder.start();

@@ -3,6 +3,7 @@ package dev.stallwatch.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stallwatch.app.Stallwatch;
+import dev.stallwatch.jobs.DeadlockDetectionJob;
 import dev.stallwatch.schemas.Topics;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -16,11 +17,14 @@ import picocli.CommandLine;
 
 /**
  * The whole deployment of the cluster tests: 3 Kafka brokers, a Flink JobManager and 2
- * TaskManagers (6 JVMs), the topics, and the job jar submitted through {@code stallwatch job
- * --flink-rest} as a user does.
+ * TaskManagers (6 JVMs), the topics, and the job jar submitted as a user does: with {@code flink
+ * run} (Flink's {@code CliFrontend} in a JVM of its own) or through {@code stallwatch job
+ * --flink-rest}.
  */
 final class StallwatchCluster implements AutoCloseable {
   private static final Pattern JOB_ID = Pattern.compile("job-id\\s+([0-9a-f]{32})");
+  /** What {@code flink run -d} prints once the JobManager accepted the job. */
+  private static final Pattern FLINK_RUN_JOB_ID = Pattern.compile("Job has been submitted with JobID ([0-9a-f]{32})");
   private static final Pattern SAVEPOINT = Pattern.compile("savepoint\\s+(\\S+)");
 
   final KafkaCluster kafka;
@@ -28,6 +32,7 @@ final class StallwatchCluster implements AutoCloseable {
   final Topics topics = Topics.defaults();
   final Path jobJar;
   final Path checkpoints;
+  private int flinkRuns;
 
   private StallwatchCluster(KafkaCluster kafka, FlinkCluster flink, Path jobJar, Path checkpoints) {
     this.kafka = kafka;
@@ -80,6 +85,23 @@ final class StallwatchCluster implements AutoCloseable {
     String out = stallwatch(args);
     Matcher m = JOB_ID.matcher(out);
     assertThat(m.find()).as("job ID in: " + out).isTrue();
+    return m.group(1);
+  }
+
+  /**
+   * {@code flink run -d -p 2 -c MAIN stallwatch-job-<version>.jar --bootstrap-servers ...
+   * --checkpoint-dir ...} with these extra job flags, exactly as the README documents it, run by
+   * Flink's own client ({@code CliFrontend}, what the distribution's {@code bin/flink} script
+   * starts) in a JVM of its own; returns the job ID it printed.
+   */
+  String submitWithFlinkRun(List<String> extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("run", "-d", "-p", "2", "-c", DeadlockDetectionJob.class.getName(),
+        jobJar.toString(), "--bootstrap-servers", kafka.bootstrapServers(),
+        "--checkpoint-dir", checkpoints.toUri().toString()));
+    args.addAll(extra);
+    String out = flink.flinkCli("flink-run-" + (++flinkRuns), args);
+    Matcher m = FLINK_RUN_JOB_ID.matcher(out);
+    assertThat(m.find()).as("job ID in the output of flink " + String.join(" ", args) + ":\n" + out).isTrue();
     return m.group(1);
   }
 
