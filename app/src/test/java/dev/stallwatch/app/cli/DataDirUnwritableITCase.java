@@ -33,11 +33,17 @@ class DataDirUnwritableITCase {
 
   /**
    * A folder {@code nobody} can read but not write, and the class path where it can read it: the
-   * jars of the local Maven repository (under root's 0700 home) hard-linked into the folder.
+   * jars of the local Maven repository (under root's 0700 home) hard-linked into the folder and the
+   * modules' class directories copied there. The folder is made in {@code /tmp}, not in the build's
+   * temporary directory, which may lie in a tree only root can enter (as {@code .ci/run}'s copy
+   * does).
    */
   @BeforeAll
   static void folders() throws IOException {
-    base = Files.createTempDirectory("stallwatch-datadir-it-");
+    Path tmp = Path.of("/tmp");
+    assertThat(Files.getPosixFilePermissions(tmp)).as("/tmp is open to every user")
+        .containsAll(PosixFilePermissions.fromString("rwxrwxrwx"));
+    base = Files.createTempDirectory(tmp, "stallwatch-datadir-it-");
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path jars = Files.createDirectory(base.resolve("cp"));
     List<String> entries = new ArrayList<>();
@@ -52,8 +58,10 @@ class DataDirUnwritableITCase {
           Files.copy(path, link);
         }
         entries.add(link.toString());
-      } else {
-        entries.add(entry);
+      } else if (Files.isDirectory(path)) {
+        Path copy = jars.resolve((i++) + "-" + path.getFileName());
+        copyTree(path, copy);
+        entries.add(copy.toString());
       }
     }
     classPath = String.join(File.pathSeparator, entries);
@@ -61,6 +69,21 @@ class DataDirUnwritableITCase {
     Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
     file = Files.writeString(base.resolve("a-file"), "x");
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path source : (Iterable<Path>) paths::iterator) {
+        Path target = to.resolve(from.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } else {
+          Files.copy(source, target);
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+      }
+    }
   }
 
   @AfterAll
