@@ -315,8 +315,9 @@ class ClusterFailoverITCase {
       out.append(String.format("  %-22s %-40s %9d ms %13d ms (%+d ms)  %s%n", m.c().failure(), m.detail(),
           m.recoveryMs(), d, d - control, idAndTriggers.apply(m.c())));
     }
-    JsonNode summary = cluster.flink.rest().checkpoints(job).path("summary");
-    JsonNode latest = cluster.flink.rest().checkpoints(job).path("latest").path("completed");
+    JsonNode checkpoints = cluster.flink.rest().checkpoints(job);
+    JsonNode summary = checkpoints.path("summary");
+    JsonNode latest = checkpoints.path("latest").path("completed");
     out.append(String.format("  checkpoints of the last job (%d containers): full state %d B (latest), p50 %d B, max %d B;"
             + " incremental upload p50 %d B, max %d B; duration p50 %d ms, max %d ms%n", fleet.members().size(),
         latest.path("state_size").asLong(), summary.path("state_size").path("p50").asLong(),

@@ -110,35 +110,33 @@ final class Fleet {
   }
 
   private static void records(Member m, int w, long start, Topics topics, List<ProducerRecord<byte[], byte[]>> out) {
-    {
-      String c = m.containerId();
-      if (m.role() == Role.HEALTHY || w < m.spikeWindow() || w > m.restartWindow()) {
-        out.add(profile(topics, m, start, 1.0, 0.0));
-        out.add(upstream(topics, c, start, 1000, 0));
-        return;
-      }
-      if (w == m.spikeWindow()) {
-        out.add(profile(topics, m, start, 2.0, m.role() == Role.WEDGED ? 0.6 : 0.0));
-        out.add(upstream(topics, c, start, 1000, 300));
-        return;
-      }
-      if (w == m.drainWindow()) {
-        out.add(traffic(topics, c, start, TrafficAction.TRAFFIC_ACTION_DRAINED));
-      }
-      if (w == m.restartWindow()) {
-        out.add(traffic(topics, c, start, TrafficAction.TRAFFIC_ACTION_RESTORED));
-        out.add(profile(topics, m, start, 1.0, 0.0));
-        out.add(upstream(topics, c, start, 1000, 0));
-        return;
-      }
-      switch (m.role()) {
-        case WEDGED -> out.add(profile(topics, m, start, 1.9, 0.9));
-        case DRAINED_IDLE -> out.add(profile(topics, m, start, 0.05, 0.0));
-        case DRAINED_BUSY -> out.add(profile(topics, m, start, 1.5, 0.0));
-        default -> throw new IllegalStateException(m.role().toString());
-      }
-      out.add(upstream(topics, c, start, w == m.drainWindow() ? 5 : 0, 0));
+    String c = m.containerId();
+    if (m.role() == Role.HEALTHY || w < m.spikeWindow() || w > m.restartWindow()) {
+      out.add(profile(topics, m, start, 1.0, 0.0));
+      out.add(upstream(topics, c, start, 1000, 0));
+      return;
     }
+    if (w == m.spikeWindow()) {
+      out.add(profile(topics, m, start, 2.0, m.role() == Role.WEDGED ? 0.6 : 0.0));
+      out.add(upstream(topics, c, start, 1000, 300));
+      return;
+    }
+    if (w == m.drainWindow()) {
+      out.add(traffic(topics, c, start, TrafficAction.TRAFFIC_ACTION_DRAINED));
+    }
+    if (w == m.restartWindow()) {
+      out.add(traffic(topics, c, start, TrafficAction.TRAFFIC_ACTION_RESTORED));
+      out.add(profile(topics, m, start, 1.0, 0.0));
+      out.add(upstream(topics, c, start, 1000, 0));
+      return;
+    }
+    switch (m.role()) {
+      case WEDGED -> out.add(profile(topics, m, start, 1.9, 0.9));
+      case DRAINED_IDLE -> out.add(profile(topics, m, start, 0.05, 0.0));
+      case DRAINED_BUSY -> out.add(profile(topics, m, start, 1.5, 0.0));
+      default -> throw new IllegalStateException(m.role().toString());
+    }
+    out.add(upstream(topics, c, start, w == m.drainWindow() ? 5 : 0, 0));
   }
 
   private static ProducerRecord<byte[], byte[]> profile(Topics topics, Member m, long start, double cores,

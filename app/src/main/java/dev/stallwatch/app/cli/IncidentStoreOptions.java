@@ -45,9 +45,7 @@ public final class IncidentStoreOptions {
       if (dbUser != null || passwordFile != null) {
         throw new UserError("--db-user and --db-password-file go with --jdbc-url; the embedded store needs neither");
       }
-      Path dir = dataDir != null ? dataDir : DatabaseOptions.defaultDataDir();
-      DataDirectory.check(dataDir != null ? "--data-dir " + dir : "the data directory " + dir, dir);
-      return DatabaseOptions.embedded(dir);
+      return DatabaseOptions.embedded(DataDirectory.checked(dataDir, DatabaseOptions.defaultDataDir()));
     }
     if (dataDir != null) {
       throw new UserError("give --data-dir (the embedded store) or --jdbc-url (a server), not both");

@@ -97,8 +97,7 @@ public final class UpCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     // every option is checked before anything starts
-    Path dir = dataDir != null ? dataDir : DatabaseOptions.defaultDataDir().resolve("up");
-    DataDirectory.check(dataDir != null ? "--data-dir " + dir : "the data directory " + dir, dir);
+    Path dir = DataDirectory.checked(dataDir, DatabaseOptions.defaultDataDir().resolve("up"));
     InetSocketAddress address = ListenAddress.parse("--listen", listen);
     DetectorOptions options = detector.options();
     List<Notifier> notifiers = pages.notifiers();
