@@ -100,20 +100,20 @@ public final class AlertLatencyBenchmark {
       StreamExecutionEnvironment env =
           StreamExecutionEnvironment.createLocalEnvironment(LocalFlink.parallelism(), LocalFlink.configuration());
       JobClient job = DeadlockDetectionJob.builder()
-          .bootstrapServers(kafka.bootstrapServers()).topics(topics).options(options)
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties()).topics(topics).options(options)
           .rules(SignatureRules.defaults()).checkpointInterval(checkpointInterval).bounded(false)
           .alertsDeliveryGuarantee(before ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
           .build().executeAsync(env);
       String url = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/v2/enqueue";
       AlertNotifier notifier = AlertNotifier.builder()
-          .bootstrapServers(kafka.bootstrapServers()).topics(topics)
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties()).topics(topics)
           .notifier(PagerDutyNotifier.builder().url(url).routingKey("bench-routing-key")
               .incidentLinks(IncidentLinks.of("http://127.0.0.1:8080/")).build())
           .deliveryLog(new JdbcDeliveryLog(database.dataSource()))
           .build();
       notifier.start();
 
-      EventPublisher kafkaSink = new EventPublisher(kafka.bootstrapServers(), topics, new Properties());
+      EventPublisher kafkaSink = new EventPublisher(kafka.bootstrapServers(), topics, kafka.clientProperties());
       EventSink publisher = kafkaSink;
       WindowManifests manifests = null;
       if (!before) {
@@ -122,7 +122,7 @@ public final class AlertLatencyBenchmark {
         manifests.startTimer();
         publisher = manifests;
       }
-      try (KafkaConsumer<byte[], byte[]> alerts = alertConsumer(kafka.bootstrapServers(), topics.alerts())) {
+      try (KafkaConsumer<byte[], byte[]> alerts = alertConsumer(kafka, topics.alerts())) {
         long start = (System.currentTimeMillis() / windowMs + 1) * windowMs;
         int spike = BASELINE_WINDOWS;
         int drainWindow = spike + 1;
@@ -228,9 +228,9 @@ public final class AlertLatencyBenchmark {
         .build();
   }
 
-  private static KafkaConsumer<byte[], byte[]> alertConsumer(String bootstrap, String topic) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+  private static KafkaConsumer<byte[], byte[]> alertConsumer(EmbeddedKafka kafka, String topic) {
+    Properties props = kafka.clientProperties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());

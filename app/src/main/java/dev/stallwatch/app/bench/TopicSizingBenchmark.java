@@ -81,11 +81,11 @@ public final class TopicSizingBenchmark {
       kafka.createTopics(topics, 2);
       demo.write(dir.resolve("bundle"));
       DetectorOptions options = DetectorOptions.defaults();
-      try (EventPublisher publisher = new EventPublisher(kafka.bootstrapServers(), topics, new Properties())) {
+      try (EventPublisher publisher = new EventPublisher(kafka.bootstrapServers(), topics, kafka.clientProperties())) {
         new BundlePublisher(options.windowSize().toMillis()).publish(ReplayBundle.load(dir.resolve("bundle")), publisher);
       }
       DeadlockDetectionJob job = DeadlockDetectionJob.builder()
-          .bootstrapServers(kafka.bootstrapServers()).topics(topics).options(options)
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties()).topics(topics).options(options)
           .rules(SignatureRules.defaults()).checkpointInterval(Duration.ofSeconds(1)).bounded(false).build();
       long stateBytes;
       try (LocalFlink.RunningJob running = LocalFlink.start(job, "stallwatch-sizing",
@@ -96,7 +96,7 @@ public final class TopicSizingBenchmark {
       try (Admin admin = kafka.admin()) {
         Map<String, Long> disk = diskBytes(admin);
         for (TopicSpec spec : topics.specs()) {
-          figures.put(spec.name(), figures(kafka.bootstrapServers(), spec.name(), disk.getOrDefault(spec.name(), 0L)));
+          figures.put(spec.name(), figures(kafka, spec.name(), disk.getOrDefault(spec.name(), 0L)));
         }
       }
       return new Run(demo.containerCount(), figures, stateBytes);
@@ -114,7 +114,7 @@ public final class TopicSizingBenchmark {
     while (System.nanoTime() < deadline) {
       String body = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
       double completed = value(COMPLETED, body);
-      long end = endOffset(kafka.bootstrapServers(), healthTopic);
+      long end = endOffset(kafka, healthTopic);
       if (end != lastEnd || end == 0) {
         lastEnd = end;
         settledAt = completed;
@@ -131,22 +131,24 @@ public final class TopicSizingBenchmark {
     return m.find() ? Double.parseDouble(m.group(1)) : -1;
   }
 
-  private static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers) {
-    return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka) {
+    Properties props = kafka.clientProperties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
-  private static long endOffset(String bootstrapServers, String topic) {
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers)) {
+  private static long endOffset(EmbeddedKafka kafka, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
           .map(p -> new TopicPartition(topic, p.partition())).toList();
       return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
     }
   }
 
-  private static TopicFigures figures(String bootstrapServers, String topic, long disk) {
+  private static TopicFigures figures(EmbeddedKafka kafka, String topic, long disk) {
     List<Long> sizes = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers)) {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
           .map(p -> new TopicPartition(topic, p.partition())).toList();
       consumer.assign(partitions);

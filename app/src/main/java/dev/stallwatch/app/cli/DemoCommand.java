@@ -108,7 +108,7 @@ public final class DemoCommand implements Callable<Integer> {
   /** Stores the alerts on the topic as incidents, so that {@code stallwatch incidents} shows them. */
   private static void record(EmbeddedKafka kafka, IncidentDatabase database) {
     try (IncidentIngestor ingestor = IncidentIngestor.builder()
-        .bootstrapServers(kafka.bootstrapServers())
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
         .topics(Topics.defaults())
         .store(database.store())
         .build()) {
@@ -120,7 +120,7 @@ public final class DemoCommand implements Callable<Integer> {
   /** Delivers the alerts on the topic to the configured receivers, then stops. */
   private static void page(EmbeddedKafka kafka, List<Notifier> notifiers) throws InterruptedException {
     try (AlertNotifier notifier = AlertNotifier.builder()
-        .bootstrapServers(kafka.bootstrapServers())
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
         .topics(Topics.defaults())
         .notifiers(notifiers)
         // a demo should not retry a wrong URL for ten minutes

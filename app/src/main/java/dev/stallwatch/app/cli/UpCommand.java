@@ -138,10 +138,11 @@ public final class UpCommand implements Callable<Integer> {
       watchJob(stack);
       if (collect != null) {
         collect.bootstrapServers = stack.bootstrapServers();
+        collect.kafkaConfig = stack.kafkaConfigFile();
         collector = startCollector(collect, collectorFailure);
       }
       if (collectorFailure.get() == null) { // a collector that could not start has said why; nothing runs
-        digest = new ContainerDigest(stack.bootstrapServers(), Topics.DEFAULT_PROFILES, stdout);
+        digest = new ContainerDigest(stack.bootstrapServers(), stack.kafkaProperties(), Topics.DEFAULT_PROFILES, stdout);
         digest.start();
         announce(stack, token, dir, collect);
       }
@@ -311,9 +312,10 @@ public final class UpCommand implements Callable<Integer> {
     if (!stack.receivers().isEmpty()) {
       Progress.log("paging:         " + String.join(", ", stack.receivers()));
     }
-    Progress.log("Kafka:          " + stack.bootstrapServers() + "   collectors on other hosts: stallwatch collect"
-        + " --bootstrap-servers " + stack.bootstrapServers() + " (the broker listens on loopback only: reach it"
-        + " through an SSH tunnel or a TLS proxy)");
+    Progress.log("Kafka:          " + stack.bootstrapServers() + " (SASL; client settings with the password in "
+        + stack.kafkaConfigFile() + ", 0600)   collectors on other hosts: stallwatch collect --bootstrap-servers "
+        + stack.bootstrapServers() + " --kafka-config FILE (the broker listens on loopback only: reach it through an"
+        + " SSH tunnel or a TLS proxy)");
     Progress.log(collect == null ? "collector:      none (--no-collect)"
         : "collector:      sampling this host with perf; one line per window with its containers follows on stdout");
     Progress.log("running; Ctrl-C to stop");

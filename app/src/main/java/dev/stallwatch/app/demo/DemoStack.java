@@ -153,7 +153,7 @@ public final class DemoStack implements AutoCloseable {
           .listen(settings.serviceListen())
           .apiToken(settings.apiToken())
           .notifiers(settings.notifiers())
-          .bootstrapServers(kafka.bootstrapServers())
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
           .topics(topics)
           .start();
       started.remove(database); // the service closes it
@@ -161,7 +161,7 @@ public final class DemoStack implements AutoCloseable {
 
       progress.accept("starting the detection job on a Flink MiniCluster, unbounded");
       DeadlockDetectionJob detection = DeadlockDetectionJob.builder()
-          .bootstrapServers(kafka.bootstrapServers())
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
           .topics(topics)
           .options(settings.options())
           .rules(settings.rules())
@@ -176,7 +176,7 @@ public final class DemoStack implements AutoCloseable {
       CollectorMetrics collectorMetrics = new CollectorMetrics(registry);
       UpstreamMetrics upstreamMetrics = new UpstreamMetrics(registry);
       SpoolingPublisher spool = SpoolingPublisher.builder()
-          .bootstrapServers(kafka.bootstrapServers())
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
           .topics(topics)
           .spoolDir(settings.spoolDir())
           .registry(registry)

@@ -1,6 +1,7 @@
 package dev.stallwatch.app.embedded;
 
 import dev.stallwatch.app.Directories;
+import dev.stallwatch.incidents.store.SecretFile;
 import dev.stallwatch.schemas.TopicSpec;
 import dev.stallwatch.schemas.Topics;
 import java.io.IOException;
@@ -13,16 +14,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Properties;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.security.plain.PlainLoginModule;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.Feature;
@@ -32,15 +37,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real single-node Kafka (KRaft, combined broker + controller) inside this JVM, on loopback.
- * Used by {@code stallwatch demo}, {@code stallwatch replay} and the tests: no mocked clients.
+ * Used by {@code stallwatch demo}, {@code replay}, {@code up} and the tests: no mocked clients.
+ *
+ * <p>Both of its listeners take SASL only: a client without the generated password is refused
+ * during authentication, so another local user can neither forge windows or alerts nor read them.
+ * The password lives in {@value #SECRET_FILE} under the broker's directory (0600, directory 0700)
+ * and is kept across restarts on the same directory; {@link #clientProperties()} are the settings
+ * a client needs, and {@value #CLIENT_CONFIG_FILE} beside it holds them for {@code --kafka-config}.
+ * The mechanism is PLAIN over loopback: reading loopback traffic takes the same privileges as
+ * reading the secret file, and PLAIN needs no credentials in the cluster metadata.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+  /** The file under the broker's directory that holds its client password. */
+  public static final String SECRET_FILE = "kafka-secret";
+  /** The file under the broker's directory with the client settings ({@code --kafka-config}). */
+  public static final String CLIENT_CONFIG_FILE = "client.properties";
+  /** The one principal of the embedded broker. */
+  static final String USER = "stallwatch";
+  private static final String LISTENER = "SASL_PLAINTEXT";
 
   private final Path dataDir;
   private final boolean deleteOnClose;
   private final Ports ports;
   private final KafkaRaftServer server;
+  private final String password;
 
   /**
    * The loopback ports of a broker. A test that stops a broker and starts it again on the same
@@ -53,11 +74,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, Ports ports, KafkaRaftServer server) {
+  private EmbeddedKafka(Path dataDir, boolean deleteOnClose, Ports ports, KafkaRaftServer server, String password) {
     this.dataDir = dataDir;
     this.deleteOnClose = deleteOnClose;
     this.ports = ports;
     this.server = server;
+    this.password = password;
   }
 
   /** Starts a broker whose log lives in a fresh temporary directory, deleted on close. */
@@ -85,15 +107,28 @@ public final class EmbeddedKafka implements AutoCloseable {
     int controllerPort = ports.controller();
     int nodeId = 1;
     Path logDir = dataDir.resolve("log");
+    String password;
+    try {
+      password = SecretFile.readOrCreate(dataDir.resolve(SECRET_FILE));
+    } catch (IOException e) {
+      throw new IllegalStateException("could not read or create the Kafka password in " + dataDir + ": " + e, e);
+    }
     Properties props = new Properties();
     props.put("process.roles", "broker,controller");
     props.put("node.id", String.valueOf(nodeId));
     props.put("controller.quorum.voters", nodeId + "@127.0.0.1:" + controllerPort);
-    props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.put("listeners", LISTENER + "://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", LISTENER + "://127.0.0.1:" + brokerPort);
+    props.put("listener.security.protocol.map", LISTENER + ":SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT");
     props.put("controller.listener.names", "CONTROLLER");
-    props.put("inter.broker.listener.name", "PLAINTEXT");
+    props.put("inter.broker.listener.name", LISTENER);
+    // SASL on both listeners: the broker and the controller log in to each other with the same user
+    props.put("sasl.enabled.mechanisms", "PLAIN");
+    props.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+    props.put("sasl.mechanism.controller.protocol", "PLAIN");
+    String serverJaas = jaas(password, " user_" + USER + "=\"" + password + "\"");
+    props.put("listener.name." + LISTENER.toLowerCase(Locale.ROOT) + ".plain.sasl.jaas.config", serverJaas);
+    props.put("listener.name.controller.plain.sasl.jaas.config", serverJaas);
     props.put("log.dirs", logDir.toString());
     // One node: every internal topic has a single replica.
     props.put("offsets.topic.replication.factor", "1");
@@ -125,7 +160,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
       server.startup();
-      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, ports, server);
+      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, ports, server, password);
+      kafka.writeClientConfig();
       kafka.awaitReady();
       LOG.info("Kafka broker ready at {} (data in {})", kafka.bootstrapServers(), dataDir);
       return kafka;
@@ -140,6 +176,41 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   public Ports ports() {
     return ports;
+  }
+
+  /**
+   * What a client of this broker needs besides {@code bootstrap.servers}: SASL/PLAIN with the
+   * broker's password. A fresh copy on each call, for a builder's {@code kafkaProperties}.
+   */
+  public Properties clientProperties() {
+    Properties props = new Properties();
+    props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
+    props.put(SaslConfigs.SASL_MECHANISM, "PLAIN");
+    props.put(SaslConfigs.SASL_JAAS_CONFIG, jaas(password, ""));
+    return props;
+  }
+
+  /**
+   * A file (0600) with {@code bootstrap.servers} and {@link #clientProperties()}, for the
+   * {@code --kafka-config} of the commands that talk to this broker from another process.
+   */
+  public Path clientConfigFile() {
+    return dataDir.resolve(CLIENT_CONFIG_FILE);
+  }
+
+  private void writeClientConfig() throws IOException {
+    StringBuilder text = new StringBuilder("# client settings of the embedded Kafka broker; keep this file private\n");
+    text.append(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG).append('=').append(bootstrapServers()).append('\n');
+    for (String key : new TreeSet<>(clientProperties().stringPropertyNames())) {
+      text.append(key).append('=').append(clientProperties().getProperty(key)).append('\n');
+    }
+    SecretFile.writeOwnerOnly(clientConfigFile(), text.toString());
+  }
+
+  /** The login of {@link #USER}; a server's also lists the users it accepts ({@code user_NAME="PASSWORD"}). */
+  private static String jaas(String password, String accepted) {
+    return PlainLoginModule.class.getName() + " required username=\"" + USER + "\" password=\"" + password + "\""
+        + accepted + ";";
   }
 
   /** Creates the topics that do not exist yet, with the broker's default settings. */
@@ -181,7 +252,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   public Admin admin() {
-    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    Properties props = clientProperties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    return Admin.create(props);
   }
 
   private void awaitReady() throws InterruptedException, ExecutionException {

@@ -18,8 +18,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 public final class AlertReader {
   private AlertReader() {}
 
-  public static List<DeadlockAlert> readAll(String bootstrapServers, String topic, Duration timeout) {
+  /** {@code clientProperties}: the cluster's client settings (SASL, TLS); may be empty. */
+  public static List<DeadlockAlert> readAll(String bootstrapServers, Properties clientProperties, String topic,
+      Duration timeout) {
     Properties props = new Properties();
+    props.putAll(clientProperties);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     // only alerts whose Flink checkpoint committed: exactly what a downstream consumer sees
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -56,7 +56,7 @@ public final class ReplayRunner {
     progress.accept("publishing " + bundle.dir() + " through the collector path");
     BundlePublisher.Stats stats;
     Instant dataEnd;
-    try (EventPublisher publisher = new EventPublisher(kafka.bootstrapServers(), topics, new Properties())) {
+    try (EventPublisher publisher = new EventPublisher(kafka.bootstrapServers(), topics, kafka.clientProperties())) {
       BundlePublisher bundlePublisher = new BundlePublisher(options.windowSize().toMillis());
       stats = bundlePublisher.publish(bundle, publisher);
       dataEnd = bundlePublisher.lastDataTime();
@@ -71,7 +71,7 @@ public final class ReplayRunner {
     long t1 = System.nanoTime();
     progress.accept("running the detection job on a Flink MiniCluster");
     DeadlockDetectionJob job = DeadlockDetectionJob.builder()
-        .bootstrapServers(kafka.bootstrapServers())
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
         .topics(topics)
         .options(options)
         .rules(rules)
@@ -80,7 +80,7 @@ public final class ReplayRunner {
     LocalFlink.runToCompletion(job, "stallwatch-replay");
     Duration jobTime = Duration.ofNanos(System.nanoTime() - t1);
 
-    List<DeadlockAlert> alerts = AlertReader.readAll(kafka.bootstrapServers(), topics.alerts(), Duration.ofSeconds(30));
+    List<DeadlockAlert> alerts = AlertReader.readAll(kafka.bootstrapServers(), kafka.clientProperties(), topics.alerts(), Duration.ofSeconds(30));
     progress.accept("job finished in " + jobTime.toMillis() + " ms; " + alerts.size() + " alert events on "
         + topics.alerts());
     return new Result(incidents(alerts, dataEnd), stats, publishTime, jobTime, dataEnd);

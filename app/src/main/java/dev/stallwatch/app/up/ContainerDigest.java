@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -39,15 +40,16 @@ public final class ContainerDigest implements AutoCloseable {
   private long lastArrivalMs;
   private long malformed;
 
-  public ContainerDigest(String bootstrapServers, String topic, PrintStream out) {
+  public ContainerDigest(String bootstrapServers, Properties clientProperties, String topic, PrintStream out) {
     this.topic = Objects.requireNonNull(topic, "topic");
     this.out = Objects.requireNonNull(out, "out");
-    this.consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.CLIENT_ID_CONFIG, "stallwatch-up-digest",
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    Properties props = new Properties();
+    props.putAll(clientProperties);
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "stallwatch-up-digest");
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20);
+    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.thread = new Thread(this::run, "stallwatch-up-digest");
     thread.setDaemon(true);
   }

@@ -98,7 +98,7 @@ public final class UpStack implements AutoCloseable {
           .listen(settings.serviceListen())
           .apiToken(settings.apiToken())
           .notifiers(settings.notifiers())
-          .bootstrapServers(kafka.bootstrapServers())
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
           .topics(topics)
           .start();
       started.remove(database);
@@ -110,7 +110,7 @@ public final class UpStack implements AutoCloseable {
       progress.accept("starting the detection job on a Flink MiniCluster, "
           + restore.map(p -> "restoring " + p).orElse("with no checkpoint to restore (a first start)"));
       DeadlockDetectionJob detection = DeadlockDetectionJob.builder()
-          .bootstrapServers(kafka.bootstrapServers())
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
           .topics(topics)
           .options(settings.options())
           .rules(settings.rules())
@@ -186,6 +186,16 @@ public final class UpStack implements AutoCloseable {
 
   public String bootstrapServers() {
     return kafka.bootstrapServers();
+  }
+
+  /** The SASL settings of the embedded broker's clients. */
+  public Properties kafkaProperties() {
+    return kafka.clientProperties();
+  }
+
+  /** The embedded broker's client settings in a 0600 file, for {@code --kafka-config}. */
+  public Path kafkaConfigFile() {
+    return kafka.clientConfigFile();
   }
 
   public URI incidentService() {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -57,9 +58,10 @@ class DrainCommandITCase {
   }
 
   private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
+    Properties props = kafka.clientProperties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    try (KafkaConsumer<String, byte[]> consumer =
+             new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
           .map(p -> new TopicPartition(topic, p.partition())).toList();
       consumer.assign(partitions);
@@ -78,13 +80,13 @@ class DrainCommandITCase {
     String topic = "traffic-" + UUID.randomUUID();
     kafka.createTopics(List.of(topic), 2);
     Path clientConfig = dir.resolve("client.properties");
-    Files.writeString(clientConfig, "client.id=drain-itcase\n");
+    Files.writeString(clientConfig, Files.readString(kafka.clientConfigFile()) + "client.id=drain-itcase\n");
     StringWriter err = new StringWriter();
 
     int drained = run(err, "drain", ORDERS, "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
         "--actor", "lb-hook:haproxy-3", "--reason", "upstream timeouts", "--kafka-config", clientConfig.toString());
     int restored = run(err, "drain", ORDERS, "--restore", "--bootstrap-servers", kafka.bootstrapServers(),
-        "--topic", topic, "--actor", "operator:alice");
+        "--topic", topic, "--actor", "operator:alice", "--kafka-config", kafka.clientConfigFile().toString());
 
     assertThat(drained).as(err.toString()).isZero();
     assertThat(restored).as(err.toString()).isZero();

@@ -134,7 +134,8 @@ class FlinkLockdownITCase {
       Process job = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-Xmx512m", "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
           "-cp", System.getProperty("java.class.path"), Stallwatch.class.getName(),
-          "job", "--bootstrap-servers", kafka.bootstrapServers(), "--metrics-port", "0")
+          "job", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString(),
+          "--metrics-port", "0")
           .redirectErrorStream(true).redirectOutput(log.toFile()).start();
       try {
         await("the job running").atMost(Duration.ofMinutes(2)).until(() -> {

@@ -75,7 +75,7 @@ class TopicsCommandITCase {
 
   @Test
   void createMakesEveryDeclaredTopicWithItsSettingsAndASecondRunIsANoOp() throws Exception {
-    Run first = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers());
+    Run first = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString());
 
     assertThat(first.exit()).as(first.stderr()).isZero();
     assertThat(first.stdout().lines()).hasSize(DECLARED.size()).allSatisfy(line -> assertThat(line).startsWith("created "));
@@ -92,7 +92,7 @@ class TopicsCommandITCase {
       }
       assertThat(configs(admin, Topics.DEFAULT_ALERTS)).containsEntry("cleanup.policy", "delete");
 
-      Run second = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers());
+      Run second = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString());
 
       assertThat(second.exit()).as(second.stderr()).isZero();
       assertThat(second.stdout().lines()).hasSize(DECLARED.size())
@@ -102,7 +102,7 @@ class TopicsCommandITCase {
         assertThat(configs(admin, spec.name())).containsAllEntriesOf(spec.configs());
       }
     }
-    Run described = run("topics", "describe", "--bootstrap-servers", kafka.bootstrapServers());
+    Run described = run("topics", "describe", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString());
     assertThat(described.exit()).as(described.stderr()).isZero();
     assertThat(described.stdout()).contains(Topics.DEFAULT_PROFILES + " ", "24 partitions x1 replicas",
         "cleanup.policy=delete retention.ms=43200000");
@@ -115,7 +115,7 @@ class TopicsCommandITCase {
           .configs(Map.of("cleanup.policy", "compact")))).all().get();
     }
 
-    Run run = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--partitions", "3");
+    Run run = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString(), "--partitions", "3");
 
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.stdout().lines()).hasSize(DECLARED.size())
@@ -133,7 +133,7 @@ class TopicsCommandITCase {
 
   @Test
   void aReplicationFactorTheClusterCannotHaveIsAUsageErrorInOneLine() {
-    Run run = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--replication-factor", "3");
+    Run run = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString(), "--replication-factor", "3");
 
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.stderr()).hasLineCount(1).startsWith("stallwatch topics create: could not create topic ")
@@ -142,14 +142,14 @@ class TopicsCommandITCase {
 
   @Test
   void jobOnABrokerWithoutTheTopicsExitsTwoNamingEachAndTheCommand() {
-    Run run = run("job", "--bootstrap-servers", kafka.bootstrapServers());
+    Run run = run("job", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString());
 
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.stderr()).hasLineCount(1)
         .startsWith("stallwatch job: Kafka at " + kafka.bootstrapServers() + " has no topic ")
         .contains(Topics.defaults().all())
         .endsWith("create them with 'stallwatch topics create --bootstrap-servers " + kafka.bootstrapServers()
-            + "'\n");
+            + " --kafka-config " + kafka.clientConfigFile() + "'\n");
   }
 
   @Test
@@ -157,7 +157,7 @@ class TopicsCommandITCase {
     Topics topics = Topics.defaults();
     kafka.createTopics(topics.inputs(), 1);
 
-    Run run = run("job", "--bootstrap-servers", kafka.bootstrapServers());
+    Run run = run("job", "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString());
 
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.stderr()).hasLineCount(1)
@@ -169,7 +169,8 @@ class TopicsCommandITCase {
   void serveOnABrokerWithoutTheTopicsExitsTwoNamingEachAndTheCommand() throws Exception {
     Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------")); // serve refuses others
-    Path clientConfig = Files.writeString(dir.resolve("client.properties"), "client.id=topics-itcase\n");
+    Path clientConfig = Files.writeString(dir.resolve("client.properties"),
+        Files.readString(kafka.clientConfigFile()) + "client.id=topics-itcase\n");
 
     Run run = run("serve", "--bootstrap-servers", kafka.bootstrapServers(), "--api-token-file", token.toString(),
         "--kafka-config", clientConfig.toString(), "--data-dir", dir.resolve("data").toString(),

@@ -58,7 +58,7 @@ class LocalFlinkPrometheusITCase {
       Topics topics = Topics.defaults();
       kafka.createTopics(topics.all(), 2);
       DeadlockDetectionJob job = DeadlockDetectionJob.builder()
-          .bootstrapServers(kafka.bootstrapServers())
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
           .topics(topics)
           .options(options)
           .bounded(false)
@@ -68,7 +68,7 @@ class LocalFlinkPrometheusITCase {
       try (LocalFlink.RunningJob running =
                LocalFlink.start(job, JOB_NAME, LocalFlink.Settings.defaults().withParallelism(2).withMetricsPorts("0"))) {
         // the job is up before the data comes, as with collectors publishing live
-        try (EventPublisher publisher = new EventPublisher(kafka.bootstrapServers(), topics, new Properties())) {
+        try (EventPublisher publisher = new EventPublisher(kafka.bootstrapServers(), topics, kafka.clientProperties())) {
           new BundlePublisher(options.windowSize().toMillis()).publish(ReplayBundle.load(dir), publisher);
         }
 
@@ -105,7 +105,7 @@ class LocalFlinkPrometheusITCase {
         List<DeadlockAlert> alerts = new ArrayList<>();
         await().atMost(WAIT).until(() -> {
           alerts.clear();
-          alerts.addAll(AlertReader.readAll(kafka.bootstrapServers(), topics.alerts(), Duration.ofSeconds(10)));
+          alerts.addAll(AlertReader.readAll(kafka.bootstrapServers(), kafka.clientProperties(), topics.alerts(), Duration.ofSeconds(10)));
           return !alerts.isEmpty();
         });
         assertThat(alerts).singleElement().satisfies(alert -> {

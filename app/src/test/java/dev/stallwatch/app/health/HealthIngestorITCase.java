@@ -107,7 +107,7 @@ class HealthIngestorITCase {
 
   private HealthIngestor ingestor() {
     return HealthIngestor.builder()
-        .bootstrapServers(kafka.bootstrapServers())
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
         .topics(topics)
         .groupId(group)
         .store(store)
@@ -262,7 +262,7 @@ class HealthIngestorITCase {
         .database(IncidentDatabase.open(databaseOptions))
         .listen(new InetSocketAddress("127.0.0.1", 0))
         .apiToken(ApiToken.of("0123456789abcdef0123"))
-        .bootstrapServers(kafka.bootstrapServers())
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
         .topics(topics)
         .healthGroupId(group)
         .healthRetention(Duration.ofDays(7))

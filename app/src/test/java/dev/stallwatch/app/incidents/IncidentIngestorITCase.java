@@ -93,7 +93,7 @@ class IncidentIngestorITCase {
 
   private IncidentIngestor ingestor(IncidentStore store) {
     return IncidentIngestor.builder()
-        .bootstrapServers(kafka.bootstrapServers())
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
         .topics(topics)
         .groupId(group)
         .store(store)

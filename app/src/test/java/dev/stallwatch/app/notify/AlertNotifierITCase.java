@@ -183,7 +183,7 @@ class AlertNotifierITCase {
 
   private static AlertNotifier.Builder notifier(Topics topics, String group, HttpReceiver pagerDuty) {
     return AlertNotifier.builder()
-        .bootstrapServers(kafka.bootstrapServers())
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
         .topics(topics)
         .groupId(group)
         .retryPolicy(FAST_RETRIES)

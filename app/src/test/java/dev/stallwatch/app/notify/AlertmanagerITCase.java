@@ -49,7 +49,7 @@ class AlertmanagerITCase {
           .resendInterval(Duration.ofMillis(300))
           .build();
       AlertNotifier notifier = AlertNotifier.builder()
-          .bootstrapServers(kafka.bootstrapServers())
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties())
           .topics(topics)
           .groupId("notifier-alertmanager")
           .notifier(receiver)

@@ -105,7 +105,7 @@ final class NotifyTestKit {
   }
 
   static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka, Properties extra) {
-    Properties props = new Properties();
+    Properties props = kafka.clientProperties();
     props.putAll(extra);
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
@@ -130,7 +130,7 @@ final class NotifyTestKit {
 
   /** Every record on {@code topic} as of now. */
   static List<ConsumerRecord<byte[], byte[]>> readAll(EmbeddedKafka kafka, String topic) {
-    Properties props = new Properties();
+    Properties props = kafka.clientProperties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();

@@ -81,7 +81,7 @@ class PagingAcrossRestartsITCase {
       kafka.createTopics(topics.all(), 1);
       cluster.start();
       JobClient job = DeadlockDetectionJob.builder()
-          .bootstrapServers(kafka.bootstrapServers()).topics(topics)
+          .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties()).topics(topics)
           .groupId("failover-detector").transactionalIdPrefix("failover-alerts")
           // only the checkpoint this test takes
           .checkpointInterval(Duration.ofHours(1))
@@ -91,7 +91,7 @@ class PagingAcrossRestartsITCase {
       AlertNotifier notifier = notifier(kafka, topics, database, pagerDuty, webhook, metrics);
       notifier.start();
 
-      try (EventPublisher kafkaSink = new EventPublisher(kafka.bootstrapServers(), topics, new Properties())) {
+      try (EventPublisher kafkaSink = new EventPublisher(kafka.bootstrapServers(), topics, kafka.clientProperties())) {
         // a collector's manifests; the clock only bounds timestamps, finish() sends what was noted
         WindowManifests collector = new WindowManifests(kafkaSink, HOST, Duration.ofMillis(WINDOW), Duration.ZERO,
             WindowManifests.DEFAULT_KEEP_REPORTING, Clock.fixed(Instant.ofEpochMilli(T0 + 3_600_000), ZoneOffset.UTC));
@@ -143,7 +143,7 @@ class PagingAcrossRestartsITCase {
                                         HttpReceiver pagerDuty, HttpReceiver webhook, NotifierMetrics metrics) {
     IncidentLinks links = IncidentLinks.of("http://127.0.0.1:8080/");
     return AlertNotifier.builder()
-        .bootstrapServers(kafka.bootstrapServers()).topics(topics).groupId("failover-notifier")
+        .bootstrapServers(kafka.bootstrapServers()).kafkaProperties(kafka.clientProperties()).topics(topics).groupId("failover-notifier")
         .notifier(PagerDutyNotifier.builder().url(pagerDuty.url("/v2/enqueue")).routingKey("routing-key")
             .incidentLinks(links).build())
         .notifier(WebhookNotifier.builder().url(webhook.url("/hook")).incidentLinks(links).build())

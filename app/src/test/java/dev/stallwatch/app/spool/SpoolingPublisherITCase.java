@@ -48,11 +48,14 @@ class SpoolingPublisherITCase {
   private final Topics topics = Topics.defaults().withSuffix("-" + UUID.randomUUID());
   private EmbeddedKafka kafka;
   private EmbeddedKafka.Ports ports;
+  /** The broker's SASL settings: the same after a restart on its directory, and known while it is down. */
+  private Properties clientProperties;
 
   @BeforeEach
   void startKafka() {
     kafka = EmbeddedKafka.start(dir.resolve("kafka"), false);
     ports = kafka.ports();
+    clientProperties = kafka.clientProperties();
     kafka.createTopics(topics.inputs(), 4);
   }
 
@@ -73,10 +76,13 @@ class SpoolingPublisherITCase {
   }
 
   private SpoolingPublisher spool(Properties kafkaProperties) {
+    Properties props = new Properties();
+    props.putAll(clientProperties);
+    props.putAll(kafkaProperties);
     return SpoolingPublisher.builder()
         .bootstrapServers("127.0.0.1:" + ports.broker())
         .topics(topics)
-        .kafkaProperties(kafkaProperties)
+        .kafkaProperties(props)
         .spoolDir(dir.resolve("spool"))
         .maxInFlight(50)
         .closeTimeout(Duration.ofMillis(500))
@@ -169,8 +175,9 @@ class SpoolingPublisherITCase {
   }
 
   private Delivered readBack() {
-    Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Properties config = kafka.clientProperties();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = consumer.partitionsFor(topics.upstream()).stream()

@@ -6,10 +6,10 @@ import dev.stallwatch.app.embedded.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,7 +31,8 @@ public final class KafkaTestKit {
 
   /** A producer of raw bytes with {@code acks=all}, and {@code extra} settings (a transactional ID). */
   public static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka, Map<String, Object> extra) {
-    Map<String, Object> props = new HashMap<>(extra);
+    Properties props = kafka.clientProperties();
+    props.putAll(extra);
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
@@ -48,8 +49,9 @@ public final class KafkaTestKit {
 
   /** The records of partition 0 of {@code topic} from its beginning, once there are at least {@code expected}. */
   public static List<ConsumerRecord<byte[], byte[]>> readAll(EmbeddedKafka kafka, String topic, int expected) {
-    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Properties props = kafka.clientProperties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
              new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {

@@ -99,7 +99,7 @@ class IncidentPagesBrowserITCase {
     Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     serve = ServeProcess.start(List.of("serve",
         "--listen", "127.0.0.1:0",
-        "--bootstrap-servers", kafka.bootstrapServers(),
+        "--bootstrap-servers", kafka.bootstrapServers(), "--kafka-config", kafka.clientConfigFile().toString(),
         "--data-dir", dir.resolve("data").toString(),
         "--api-token-file", tokenFile.toString(),
         "--webhook-url", webhook.url()));
